@@ -1,0 +1,1 @@
+"""Coffre: a self-hosted, secure document mailbox for businesses."""

@@ -1,0 +1,214 @@
+"""e-Boxes, the messages in them, their attachments, the encrypted blobs, and reference data.
+
+Translated strings (the contract's ``TranslatedString``) are stored as given by the sender, a JSON
+object with some of ``fr``, ``nl``, ``de``, ``en``; the missing languages are filled on output
+(``coffre.mailbox.translations``). Models hold data and invariants only: every change goes through
+``coffre.mailbox.services``.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from coffre.accounts.models import Enterprise
+
+
+class Ebox(models.Model):
+    """The one e-Box of an enterprise, created with the enterprise."""
+
+    enterprise = models.OneToOneField(Enterprise, on_delete=models.PROTECT, related_name="ebox")
+    created_at = models.DateTimeField(default=timezone.now)
+    # Last time the enterprise consulted its e-Box (API as own e-Box, later the portal).
+    last_consulted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"e-Box {self.enterprise.cbe}"
+
+
+# --- reference data -------------------------------------------------------------------------------
+
+
+class SenderOrganization(models.Model):
+    organization_id = models.CharField(max_length=10, unique=True)  # CBE number
+    short_name = models.JSONField()
+    long_name = models.JSONField(default=dict, blank=True)
+    url = models.JSONField(default=dict, blank=True)
+    contact_business = models.CharField(max_length=500, blank=True)
+    contact_technical = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["organization_id"]
+
+    def __str__(self):
+        return self.organization_id
+
+
+class SenderApplication(models.Model):
+    application_id = models.CharField(max_length=100, unique=True)
+    name = models.JSONField()
+    description = models.JSONField(default=dict, blank=True)
+    url = models.JSONField(default=dict, blank=True)
+    contact_business = models.CharField(max_length=500, blank=True)
+    contact_technical = models.CharField(max_length=500, blank=True)
+    organizations = models.ManyToManyField(SenderOrganization, related_name="applications", blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["application_id"]
+
+    def __str__(self):
+        return self.application_id
+
+
+class MessageType(models.Model):
+    UNITS = [("day", "day"), ("month", "month"), ("year", "year")]
+
+    message_type_id = models.CharField(max_length=100, unique=True)
+    name = models.JSONField()
+    description = models.JSONField(default=dict, blank=True)
+    validity_number = models.PositiveIntegerField()
+    validity_unit = models.CharField(max_length=5, choices=UNITS)
+    organizations = models.ManyToManyField(SenderOrganization, related_name="message_types", blank=True)
+    applications = models.ManyToManyField(SenderApplication, related_name="message_types", blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["message_type_id"]
+        constraints = [models.CheckConstraint(condition=Q(validity_number__gt=0), name="validity_positive")]
+
+    def __str__(self):
+        return self.message_type_id
+
+
+class Logo(models.Model):
+    """A logo of a sender organization or application (public reference data, small, in the DB)."""
+
+    MEDIA_TYPES = ["image/jpg", "image/jpeg", "image/png", "image/gif", "image/svg+xml"]
+
+    image_id = models.CharField(max_length=36, unique=True)
+    organization = models.ForeignKey(
+        SenderOrganization, null=True, blank=True, on_delete=models.CASCADE, related_name="logos"
+    )
+    application = models.ForeignKey(
+        SenderApplication, null=True, blank=True, on_delete=models.CASCADE, related_name="logos"
+    )
+    media_type = models.CharField(max_length=20, choices=[(t, t) for t in MEDIA_TYPES])
+    language = models.CharField(max_length=2, blank=True, choices=[("nl", "nl"), ("fr", "fr"), ("de", "de")])
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organization__isnull=True) ^ Q(application__isnull=True), name="logo_has_one_owner"
+            )
+        ]
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+class Blob(models.Model):
+    """Encrypted content, stored once per enterprise (``scope``) when identical."""
+
+    scope = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    sha256 = models.CharField(max_length=64)  # hex digest of the plaintext
+    size = models.BigIntegerField()  # plaintext bytes
+    storage_name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "sha256"], name="blob_once_per_scope")]
+
+
+class PendingUpload(models.Model):
+    """A blob written to storage whose message is not committed yet.
+
+    Recorded before the write and removed in the transaction that commits the message; a row that
+    outlives its grace period names an orphan left by a killed process (``cleanup_orphan_blobs``).
+    """
+
+    storage_name = models.CharField(max_length=200, unique=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+
+class Message(models.Model):
+    # The contract's messageId. A broadcast (linkEboxMessage) copies the message into other e-Boxes
+    # under the same id, so it is unique per e-Box only.
+    message_id = models.CharField(max_length=36)
+    ebox = models.ForeignKey(Ebox, on_delete=models.PROTECT, related_name="messages")
+    subject = models.JSONField()
+    receipt_date = models.DateTimeField()
+    expiration_date = models.DateTimeField()
+    read_at = models.DateTimeField(null=True, blank=True)
+    visible = models.BooleanField(default=True)
+    registered_mail = models.BooleanField(default=False)
+    for_attention_id = models.CharField(max_length=100, blank=True)
+    for_attention_type = models.CharField(max_length=100, blank=True)
+    for_attention_name = models.CharField(max_length=100, blank=True)
+    message_type = models.ForeignKey(MessageType, on_delete=models.PROTECT, related_name="+")
+    sender_organization = models.ForeignKey(SenderOrganization, on_delete=models.PROTECT, related_name="+")
+    sender_application = models.ForeignKey(
+        SenderApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    original_message_id = models.CharField(max_length=100, blank=True)
+    body = models.JSONField(null=True, blank=True)
+    body_main_content = models.BooleanField(default=False)
+    business_data = models.JSONField(default=list, blank=True)
+    reply_authorized = models.BooleanField(default=False)
+    attachments_size = models.BigIntegerField(default=0)  # bytes, for the e-Box size
+    # Client id of the webservice client that published (or linked) it: searchMessageStatus.
+    publisher_client_id = models.CharField(max_length=100, blank=True)
+    # Normalised text (lower case, no accents) searched by q/qlang, one per language.
+    search_fr = models.TextField(blank=True)
+    search_nl = models.TextField(blank=True)
+    search_de = models.TextField(blank=True)
+    search_en = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["ebox", "message_id"], name="message_once_per_ebox")]
+        indexes = [
+            models.Index(fields=["ebox", "-receipt_date", "-id"], name="message_list"),
+            models.Index(fields=["ebox", "expiration_date"], name="message_expiry"),
+            models.Index(fields=["message_id"], name="message_by_id"),
+        ]
+
+    def __str__(self):
+        return self.message_id
+
+    @property
+    def read(self) -> bool:
+        return self.read_at is not None
+
+
+class Attachment(models.Model):
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    attachment_id = models.CharField(max_length=36)
+    position = models.PositiveSmallIntegerField()
+    title = models.JSONField(null=True, blank=True)
+    file_name = models.CharField(max_length=255)
+    media_type = models.CharField(max_length=255)
+    main_content = models.BooleanField(default=False)
+    signed = models.BooleanField(default=False)
+    blob = models.ForeignKey(Blob, on_delete=models.PROTECT, related_name="attachments")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["message", "attachment_id"], name="attachment_once_per_message")
+        ]
+
+
+class PaymentData(models.Model):
+    message = models.OneToOneField(Message, on_delete=models.CASCADE, related_name="payment_data")
+    payment_data_id = models.CharField(max_length=100)
+    amount = models.DecimalField(max_digits=15, decimal_places=2)
+    vat_amount = models.DecimalField(max_digits=15, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    due_date = models.DateTimeField()
+    iban = models.CharField(max_length=34)
+    bic = models.CharField(max_length=11, blank=True)
+    reference = models.JSONField(null=True, blank=True)

@@ -1,0 +1,199 @@
+"""Django settings for Coffre, read from the environment (see docs/configuration.md).
+
+Every setting has an embedded default that works on one machine without any other server:
+SQLite in WAL mode under ./var/, blobs under ./var/blobs/, tasks in the database.
+"""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from coffre.core.env import env_bool, env_int, env_list, env_size, env_str
+
+VAR_DIR = Path(env_str("COFFRE_VAR_DIR", "var")).resolve()
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_from_file(path: Path, make) -> str:
+    """A secret generated on first run and kept in a private file under ./var/."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(path, "x", encoding="ascii") as handle:
+                handle.write(make())
+            path.chmod(0o600)
+        except FileExistsError:
+            pass  # another process created it first
+    return path.read_text(encoding="ascii").strip()
+
+
+SECRET_KEY = env_str("COFFRE_SECRET_KEY") or _secret_from_file(
+    VAR_DIR / "secret_key", lambda: secrets.token_urlsafe(50)
+)
+DEBUG = env_bool("COFFRE_DEBUG", False)
+ALLOWED_HOSTS = env_list("COFFRE_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env_list("COFFRE_CSRF_TRUSTED_ORIGINS", [])
+
+# Public base URL used in links we hand out (contentHref, token endpoint); empty = from the request.
+COFFRE_BASE_URL = (env_str("COFFRE_BASE_URL", "") or "").rstrip("/")
+# StatusMessage.environment of the contract.
+COFFRE_ENVIRONMENT = env_str("COFFRE_ENVIRONMENT", "production")
+if COFFRE_ENVIRONMENT not in {"development", "test", "integration", "acceptation", "simulation", "production"}:
+    raise ImproperlyConfigured("COFFRE_ENVIRONMENT must be one of development, test, integration, "
+                               "acceptation, simulation, production")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "coffre.core",
+    "coffre.audit",
+    "coffre.accounts",
+    "coffre.mailbox",
+    "coffre.oauth",
+    "coffre.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "coffre.core.middleware.RequestSizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "coffre.urls"
+WSGI_APPLICATION = "coffre.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_database_url = env_str("DATABASE_URL")
+if _database_url:
+    DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(VAR_DIR / "coffre.sqlite3"),
+            "OPTIONS": {
+                # WAL: readers never wait for the writer; IMMEDIATE: a write transaction takes the
+                # lock when it begins, so two writers queue (busy timeout) instead of deadlocking.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+                    "PRAGMA busy_timeout=30000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 30,
+            },
+            "TEST": {"NAME": env_str("COFFRE_TEST_SQLITE_NAME", None)},
+        }
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("nl", "Nederlands"), ("de", "Deutsch"), ("en", "English")]
+TIME_ZONE = "Europe/Brussels"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(VAR_DIR / "media")},
+    },
+    # Encrypted document blobs. Any Django storage works (e.g. django-storages' S3 backend).
+    "blobs": {
+        "BACKEND": env_str("COFFRE_BLOB_STORAGE", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": {"location": env_str("COFFRE_BLOB_DIR", str(VAR_DIR / "blobs"))},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+# Uploads: files are encrypted while they arrive (coffre.mailbox.uploads), spooled under ./var/tmp.
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+COFFRE_MAX_REQUEST_BYTES = env_size("COFFRE_MAX_REQUEST_BYTES", 64 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # non-file parts (the JSON description)
+DATA_UPLOAD_MAX_NUMBER_FILES = 6
+
+# Master key for the envelope encryption of documents (base64 of 32 bytes). When unset, a key
+# file is created on first run; keep a copy of it: without it, no document can be read.
+COFFRE_MASTER_KEY = env_str("COFFRE_MASTER_KEY")  # also COFFRE_MASTER_KEY_FILE
+COFFRE_MASTER_KEY_PATH = Path(env_str("COFFRE_MASTER_KEY_PATH", str(VAR_DIR / "master.key")))
+# Keys that sealed older blobs and still open them after a rotation (comma-separated base64).
+COFFRE_RETIRED_MASTER_KEYS = env_list("COFFRE_RETIRED_MASTER_KEYS", [])
+COFFRE_BLOB_FSYNC = env_bool("COFFRE_BLOB_FSYNC", True)
+
+TASKS = {
+    "default": {
+        "BACKEND": env_str("COFFRE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
+    RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
+
+# OAuth2 (coffre.oauth): tokens live this long; the JWT assertion of a client must be short-lived.
+COFFRE_TOKEN_LIFETIME = env_int("COFFRE_TOKEN_LIFETIME", 3600, minimum=60)
+COFFRE_ASSERTION_MAX_LIFETIME = env_int("COFFRE_ASSERTION_MAX_LIFETIME", 3600, minimum=60)
+
+SESSION_COOKIE_SECURE = env_bool("COFFRE_SECURE_COOKIES", not DEBUG and env_bool("COFFRE_HTTPS", False))
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+if env_bool("COFFRE_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    USE_X_FORWARDED_HOST = True
+
+LOG_LEVEL = env_str("COFFRE_LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.db.backends": {"level": "INFO"},
+    },
+}
