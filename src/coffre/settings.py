@@ -149,6 +149,8 @@ STORAGES = {
 }
 
 # Uploads: files are encrypted while they arrive (coffre.mailbox.uploads), spooled under ./var/tmp.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "tmp")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 COFFRE_MAX_REQUEST_BYTES = env_size("COFFRE_MAX_REQUEST_BYTES", 64 * 1024 * 1024)

@@ -1,0 +1,178 @@
+"""Reads of e-Boxes and messages, always scoped to one e-Box (the caller's own).
+
+Expired messages are no longer available: every read here leaves them out.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from coffre.mailbox.models import Attachment, Ebox, Message, MessageType, SenderApplication, SenderOrganization
+from coffre.mailbox.translations import in_language, normalize
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+SEARCH_LANGUAGES = ("fr", "nl", "de", "en")
+
+
+@dataclass(frozen=True)
+class MessageFilters:
+    """The criteria of ``GET /ebox/messages``, all applied together. Dates are calendar days in
+    Europe/Brussels: ``received_after=D`` keeps messages received on D or later,
+    ``received_before=D`` those received before D (the same for expiry)."""
+
+    received_before: dt.date | None = None
+    received_after: dt.date | None = None
+    expired_before: dt.date | None = None
+    expired_after: dt.date | None = None
+    read: bool | None = None
+    visible: bool | None = None
+    registered_mail: bool | None = None
+    message_type_id: str | None = None
+    sender_organization_id: str | None = None
+    sender_application_id: str | None = None
+    q: str | None = None
+    qlang: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    number_of_messages: int
+    number_of_unread_messages: int
+    last_receipt_date: dt.datetime | None
+    last_consultation_date: dt.datetime | None
+    size_bytes: int
+
+
+def ebox_of(cbe: str) -> Ebox | None:
+    return Ebox.objects.select_related("enterprise").filter(enterprise__cbe=cbe, enterprise__active=True).first()
+
+
+def available_messages(ebox: Ebox | int, now: dt.datetime | None = None) -> QuerySet[Message]:
+    return Message.objects.filter(ebox=ebox, expiration_date__gt=now or timezone.now())
+
+
+def summary(ebox: Ebox, now: dt.datetime | None = None) -> Summary:
+    totals = available_messages(ebox, now).aggregate(
+        count=Count("id"),
+        unread=Count("id", filter=Q(read_at__isnull=True)),
+        last=Max("receipt_date"),
+        size=Sum("attachments_size"),
+    )
+    return Summary(
+        number_of_messages=totals["count"],
+        number_of_unread_messages=totals["unread"],
+        last_receipt_date=totals["last"],
+        last_consultation_date=ebox.last_consulted_at,
+        size_bytes=totals["size"] or 0,
+    )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=BRUSSELS)
+
+
+def reference_matches(query: str, lang: str) -> tuple[list[int], list[int], list[int]]:
+    """Ids of the organizations, applications and message types whose names or descriptions in
+    ``lang`` contain the normalised query (reference data is small: scanned in memory)."""
+
+    def matches(*texts) -> bool:
+        return any(query in normalize(in_language(text, lang)) for text in texts)
+
+    organizations = [
+        pk
+        for pk, short, long in SenderOrganization.objects.values_list("pk", "short_name", "long_name")
+        if matches(short, long)
+    ]
+    applications = [
+        pk
+        for pk, name, description in SenderApplication.objects.values_list("pk", "name", "description")
+        if matches(name, description)
+    ]
+    types = [
+        pk
+        for pk, name, description in MessageType.objects.values_list("pk", "name", "description")
+        if matches(name, description)
+    ]
+    return organizations, applications, types
+
+
+def _text_condition(query: str, lang: str) -> Q:
+    normalized = normalize(query)
+    organizations, applications, types = reference_matches(normalized, lang)
+    condition = Q(**{f"search_{lang}__contains": normalized})
+    if organizations:
+        condition |= Q(sender_organization_id__in=organizations)
+    if applications:
+        condition |= Q(sender_application_id__in=applications)
+    if types:
+        condition |= Q(message_type_id__in=types)
+    return condition
+
+
+def filtered_messages(ebox: Ebox, filters: MessageFilters, now: dt.datetime | None = None) -> QuerySet[Message]:
+    messages = available_messages(ebox, now)
+    if filters.received_before:
+        messages = messages.filter(receipt_date__lt=_day_start(filters.received_before))
+    if filters.received_after:
+        messages = messages.filter(receipt_date__gte=_day_start(filters.received_after))
+    if filters.expired_before:
+        messages = messages.filter(expiration_date__lt=_day_start(filters.expired_before))
+    if filters.expired_after:
+        messages = messages.filter(expiration_date__gte=_day_start(filters.expired_after))
+    if filters.read is not None:
+        messages = messages.filter(read_at__isnull=not filters.read)
+    if filters.visible is not None:
+        messages = messages.filter(visible=filters.visible)
+    if filters.registered_mail is not None:
+        messages = messages.filter(registered_mail=filters.registered_mail)
+    if filters.message_type_id is not None:
+        messages = messages.filter(message_type__message_type_id=filters.message_type_id)
+    if filters.sender_organization_id is not None:
+        messages = messages.filter(sender_organization__organization_id=filters.sender_organization_id)
+    if filters.sender_application_id is not None:
+        messages = messages.filter(sender_application__application_id=filters.sender_application_id)
+    if filters.q:
+        messages = messages.filter(_text_condition(filters.q, filters.qlang))
+    return messages
+
+
+def with_details(messages: QuerySet[Message]) -> QuerySet[Message]:
+    """Everything a Message output needs, in three queries whatever the page size."""
+    return messages.select_related(
+        "message_type", "sender_organization", "sender_application", "payment_data"
+    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("blob")))
+
+
+def page_of_messages(
+    ebox: Ebox, filters: MessageFilters, page: int, page_size: int, now: dt.datetime | None = None
+) -> tuple[list[Message], int]:
+    messages = filtered_messages(ebox, filters, now)
+    total = messages.count()
+    offset = (page - 1) * page_size
+    if offset >= total:
+        return [], total
+    items = list(with_details(messages.order_by("-receipt_date", "-id"))[offset : offset + page_size])
+    return items, total
+
+
+def message_in(ebox: Ebox, message_id: str, now: dt.datetime | None = None) -> Message | None:
+    return with_details(available_messages(ebox, now).filter(message_id=message_id)).first()
+
+
+def attachment_of(message: Message, attachment_id: str) -> Attachment | None:
+    return next((item for item in message.attachments.all() if item.attachment_id == attachment_id), None)
+
+
+def statuses_of_publications(sender_cbe: str, pairs: list[tuple[str, str]]) -> list[Message]:
+    """The messages among (messageId, recipient CBE) pairs that this sender organization published."""
+    if not pairs:
+        return []
+    message_ids = {message_id for message_id, _ in pairs}
+    wanted = set(pairs)
+    candidates = Message.objects.filter(
+        message_id__in=message_ids, sender_organization__organization_id=sender_cbe
+    ).select_related("ebox__enterprise")
+    return [message for message in candidates if (message.message_id, message.ebox.enterprise.cbe) in wanted]

@@ -1,0 +1,409 @@
+"""Every change to e-Boxes and their messages: publication, broadcast, reading, visibility.
+
+Each service is atomic and writes its audit record in the same transaction. A publication is all
+or nothing: its content is staged in the document store first (``coffre.mailbox.store``), then
+the message, its attachments, its payment data and the audit record commit together; a failure
+at any point leaves no visible message, and staged content is removed (or, if the process dies,
+found later by ``cleanup_orphan_blobs``).
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from coffre.accounts.models import Enterprise
+from coffre.audit.services import Actor, record
+from coffre.mailbox import store
+from coffre.mailbox.models import (
+    Attachment,
+    Ebox,
+    Message,
+    MessageType,
+    PaymentData,
+    SenderApplication,
+    SenderOrganization,
+)
+from coffre.mailbox.translations import LANGUAGES, in_language, search_text
+
+CONSULTATION_RESOLUTION_SECONDS = 60
+
+
+class PublicationRefused(Exception):
+    """A publication the contract refuses; ``code`` is the StatusMessage code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class MessageNotFound(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Publisher:
+    """Who publishes: a webservice client of an enterprise (its CBE is the sender organization)."""
+
+    client_id: str
+    cbe: str
+
+
+@dataclass
+class AttachmentDraft:
+    content: store.StagedContent
+    file_name: str
+    media_type: str
+    main_content: bool
+    title: dict | None = None
+    signed: bool = False
+
+
+@dataclass
+class PaymentDraft:
+    amount: Decimal
+    vat_amount: Decimal
+    currency: str
+    due_date: datetime
+    iban: str
+    bic: str = ""
+    reference: object = None
+    payment_data_id: str = ""
+
+
+@dataclass
+class MessageDraft:
+    recipient_cbe: str
+    subject: dict
+    message_type_id: str
+    sender_organization_id: str
+    sender_application_id: str | None = None
+    body: dict | None = None
+    body_main_content: bool = False
+    reply_authorized: bool = False
+    registered_mail: bool = False
+    for_attention: dict | None = None
+    original_message_id: str = ""
+    business_data: list = field(default_factory=list)
+    payment: PaymentDraft | None = None
+    expiration_date: datetime | None = None
+    attachments: list[AttachmentDraft] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Published:
+    message_id: str
+    expiration_date: datetime
+    no_digital_user: bool
+
+
+@dataclass(frozen=True)
+class Linked:
+    message_id: str
+    expiration_date: datetime
+    linked: int
+    refused: list[str]
+
+
+def create_ebox(enterprise: Enterprise) -> Ebox:
+    return Ebox.objects.create(enterprise=enterprise)
+
+
+def note_consultation(ebox_id: int, now: datetime | None = None) -> None:
+    """Remember that the enterprise consulted its e-Box (at most one write a minute)."""
+    now = now or timezone.now()
+    stale = now - relativedelta(seconds=CONSULTATION_RESOLUTION_SECONDS)
+    Ebox.objects.filter(Q(last_consulted_at__isnull=True) | Q(last_consulted_at__lt=stale), pk=ebox_id).update(
+        last_consulted_at=now
+    )
+
+
+def expiration_for(message_type: MessageType, receipt: datetime) -> datetime:
+    number = message_type.validity_number
+    delta = {
+        "day": relativedelta(days=number),
+        "month": relativedelta(months=number),
+        "year": relativedelta(years=number),
+    }[message_type.validity_unit]
+    return receipt + delta
+
+
+def message_search_texts(subject: dict, business_data: list, for_attention: dict | None) -> dict:
+    """The normalised searchable text of a message, per language (see NOTES.md, text search)."""
+    attention = [(for_attention or {}).get("id", ""), (for_attention or {}).get("name", "")]
+    texts = {}
+    for lang in LANGUAGES:
+        parts = [in_language(subject, lang)]
+        for item in business_data:
+            parts.extend(in_language(value, lang) for value in item.get("values", []))
+        parts.extend(attention)
+        texts[f"search_{lang}"] = search_text(parts)
+    return texts
+
+
+def _authorised_sender(draft: MessageDraft, publisher: Publisher):
+    if draft.sender_organization_id != publisher.cbe:
+        raise PublicationRefused(
+            "INVALID_SENDER", "senderOrganizationId must be the CBE number of the token's enterprise."
+        )
+    organization = SenderOrganization.objects.filter(organization_id=draft.sender_organization_id).first()
+    if organization is None:
+        raise PublicationRefused(
+            "INVALID_SENDER", f"{draft.sender_organization_id} is not a registered sender organization."
+        )
+    application = None
+    if draft.sender_application_id is not None:
+        application = SenderApplication.objects.filter(application_id=draft.sender_application_id).first()
+        if application is None or not application.organizations.filter(pk=organization.pk).exists():
+            raise PublicationRefused(
+                "INVALID_SENDER",
+                f"senderApplicationId {draft.sender_application_id!r} is unknown or not an application "
+                "of the sender organization.",
+            )
+    message_type = MessageType.objects.filter(message_type_id=draft.message_type_id).first()
+    allowed = message_type is not None and message_type.organizations.filter(pk=organization.pk).exists()
+    if allowed and application is not None:
+        allowed = message_type.applications.filter(pk=application.pk).exists()
+    if not allowed:
+        raise PublicationRefused(
+            "INVALID_SENDER",
+            f"messageTypeId {draft.message_type_id!r} is unknown or may not be published by this sender.",
+        )
+    return organization, application, message_type
+
+
+def _recipient_ebox(cbe: str) -> Ebox:
+    ebox = Ebox.objects.select_related("enterprise").filter(enterprise__cbe=cbe, enterprise__active=True).first()
+    if ebox is None:
+        raise PublicationRefused("INVALID_INPUT", f"The recipient {cbe} is not an active enterprise of this registry.")
+    return ebox
+
+
+def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> Published:
+    """Store a message with all its attachments in the recipient's e-Box, or nothing."""
+    contents = [attachment.content for attachment in draft.attachments]
+    try:
+        organization, application, message_type = _authorised_sender(draft, publisher)
+        ebox = _recipient_ebox(draft.recipient_cbe)
+        now = timezone.now()
+        expiration = draft.expiration_date or expiration_for(message_type, now)
+        if expiration <= now:
+            raise PublicationRefused("INVALID_INPUT", "expirationDate must be in the future.")
+        store.stage(ebox.enterprise_id, contents)
+        with transaction.atomic():
+            message = Message.objects.create(
+                message_id=str(uuid.uuid4()),
+                ebox=ebox,
+                subject=draft.subject,
+                receipt_date=now,
+                expiration_date=expiration,
+                registered_mail=draft.registered_mail,
+                for_attention_id=(draft.for_attention or {}).get("id", ""),
+                for_attention_type=(draft.for_attention or {}).get("type", ""),
+                for_attention_name=(draft.for_attention or {}).get("name", ""),
+                message_type=message_type,
+                sender_organization=organization,
+                sender_application=application,
+                original_message_id=draft.original_message_id,
+                body=draft.body,
+                body_main_content=draft.body_main_content,
+                business_data=draft.business_data,
+                reply_authorized=draft.reply_authorized,
+                attachments_size=sum(content.size for content in contents),
+                publisher_client_id=publisher.client_id,
+                **message_search_texts(draft.subject, draft.business_data, draft.for_attention),
+            )
+            attachments = Attachment.objects.bulk_create(
+                [
+                    Attachment(
+                        message=message,
+                        attachment_id=str(uuid.uuid4()),
+                        position=position,
+                        title=item.title,
+                        file_name=item.file_name,
+                        media_type=item.media_type,
+                        main_content=item.main_content,
+                        signed=item.signed,
+                        blob=store.adopt(ebox.enterprise_id, item.content),
+                    )
+                    for position, item in enumerate(draft.attachments)
+                ]
+            )
+            payment = _create_payment(message, draft.payment)
+            record(
+                actor,
+                "publishMessage",
+                status=201,
+                details={
+                    "messageId": message.message_id,
+                    "recipient": ebox.enterprise.cbe,
+                    "originalMessageId": draft.original_message_id or None,
+                    "paymentDataId": payment.payment_data_id if payment else None,
+                    "attachments": [_audit_attachment(item) for item in attachments],
+                },
+            )
+    except BaseException:
+        store.abandon(contents)
+        raise
+    return Published(message.message_id, expiration, no_digital_user=ebox.last_consulted_at is None)
+
+
+def _create_payment(message: Message, draft: PaymentDraft | None) -> PaymentData | None:
+    if draft is None:
+        return None
+    return PaymentData.objects.create(
+        message=message,
+        payment_data_id=draft.payment_data_id or str(uuid.uuid4()),
+        amount=draft.amount,
+        vat_amount=draft.vat_amount,
+        currency=draft.currency,
+        due_date=draft.due_date,
+        iban=draft.iban,
+        bic=draft.bic,
+        reference=draft.reference,
+    )
+
+
+def _audit_attachment(attachment: Attachment) -> dict:
+    return {
+        "attachmentId": attachment.attachment_id,
+        "mediaType": attachment.media_type,
+        "size": attachment.blob.size,
+        "digest": attachment.blob.sha256,
+    }
+
+
+def link_message(message_id: str, recipient_cbes: list[str], publisher: Publisher, actor: Actor) -> Linked:
+    """Broadcast: put a message published by this sender in other e-Boxes, content stored once.
+
+    Recipients that are not active enterprises are returned as refused; an e-Box that already has
+    the message counts as linked (the call is idempotent).
+    """
+    with transaction.atomic():
+        original = (
+            Message.objects.filter(message_id=message_id, sender_organization__organization_id=publisher.cbe)
+            .select_related("payment_data")
+            .order_by("id")
+            .first()
+        )
+        if original is None:
+            raise MessageNotFound(message_id)
+        wanted = list(dict.fromkeys(recipient_cbes))
+        eboxes = {
+            ebox.enterprise.cbe: ebox
+            for ebox in Ebox.objects.select_related("enterprise").filter(
+                enterprise__cbe__in=wanted, enterprise__active=True
+            )
+        }
+        refused = [cbe for cbe in wanted if cbe not in eboxes]
+        already = set(
+            Message.objects.filter(message_id=message_id, ebox__in=eboxes.values()).values_list(
+                "ebox__enterprise__cbe", flat=True
+            )
+        )
+        now = timezone.now()
+        attachments = list(original.attachments.all())
+        payment = getattr(original, "payment_data", None)
+        copies = [
+            _copy_message(original, ebox, now, publisher.client_id)
+            for cbe, ebox in eboxes.items()
+            if cbe not in already
+        ]
+        Message.objects.bulk_create(copies)  # sets the primary keys (RETURNING)
+        Attachment.objects.bulk_create([_copy_attachment(item, copy) for copy in copies for item in attachments])
+        if payment is not None:
+            PaymentData.objects.bulk_create([_copy_payment(payment, copy) for copy in copies])
+        record(
+            actor,
+            "linkEboxMessage",
+            status=201,
+            details={
+                "messageId": message_id,
+                "linked": sorted(cbe for cbe in eboxes if cbe not in already),
+                "alreadyLinked": sorted(already),
+                "refused": refused,
+            },
+        )
+    return Linked(message_id, original.expiration_date, linked=len(eboxes), refused=refused)
+
+
+_COPIED_FIELDS = [
+    "message_id", "subject", "expiration_date", "registered_mail", "for_attention_id", "for_attention_type",
+    "for_attention_name", "message_type_id", "sender_organization_id", "sender_application_id",
+    "original_message_id", "body", "body_main_content", "business_data", "reply_authorized",
+    "attachments_size", "search_fr", "search_nl", "search_de", "search_en",
+]
+
+
+def _copy_message(original: Message, ebox: Ebox, now: datetime, client_id: str) -> Message:
+    values = {name: getattr(original, name) for name in _COPIED_FIELDS}
+    return Message(ebox=ebox, receipt_date=now, publisher_client_id=client_id, **values)
+
+
+def _copy_attachment(item: Attachment, message: Message) -> Attachment:
+    return Attachment(
+        message=message,
+        attachment_id=item.attachment_id,
+        position=item.position,
+        title=item.title,
+        file_name=item.file_name,
+        media_type=item.media_type,
+        main_content=item.main_content,
+        signed=item.signed,
+        blob_id=item.blob_id,
+    )
+
+
+def _copy_payment(payment: PaymentData, message: Message) -> PaymentData:
+    return PaymentData(
+        message=message,
+        payment_data_id=payment.payment_data_id,
+        amount=payment.amount,
+        vat_amount=payment.vat_amount,
+        currency=payment.currency,
+        due_date=payment.due_date,
+        iban=payment.iban,
+        bic=payment.bic,
+        reference=payment.reference,
+    )
+
+
+def mark_read_if_main(message: Message, *, main_content: bool) -> bool:
+    """Consulting the main content reads the message; True when this call read it first."""
+    if not main_content or message.read_at is not None:
+        return False
+    now = timezone.now()
+    first = Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now) == 1
+    if first:
+        message.read_at = now
+    return first
+
+
+def set_visibility(ebox: Ebox, changes: dict[str, bool], actor: Actor, now: datetime | None = None) -> None:
+    """Hide or show messages of the e-Box; all of them or, if one is unknown, none."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        found = set(
+            Message.objects.filter(ebox=ebox, message_id__in=changes, expiration_date__gt=now).values_list(
+                "message_id", flat=True
+            )
+        )
+        missing = sorted(set(changes) - found)
+        if missing:
+            raise MessageNotFound(", ".join(missing))
+        for visible in (True, False):
+            ids = [message_id for message_id, wanted in changes.items() if wanted is visible]
+            if ids:
+                Message.objects.filter(ebox=ebox, message_id__in=ids).update(visible=visible)
+        record(
+            actor,
+            "patchMessages",
+            status=200,
+            details={"messages": [{"messageId": key, "visible": value} for key, value in changes.items()]},
+        )

@@ -1,0 +1,270 @@
+"""The document store: content encrypted at rest, hashed on the way in, verified on the way out.
+
+Writing: ``BlobWriter`` takes the content chunk by chunk (from an upload handler or a file),
+computes its SHA-256 and seals it (``coffre.core.crypto``) into a spool file under
+FILE_UPLOAD_TEMP_DIR; nothing is ever held whole in memory. ``stage`` then moves the spool into the
+"blobs" storage (Django's Storage API, so that object storage can be plugged in) after recording a
+``PendingUpload``; the caller's transaction turns staged content into ``Blob`` rows with
+``adopt``. Identical content of the same enterprise is stored once.
+
+Reading: ``open_verified`` decrypts and checks the whole blob against its recorded SHA-256 and
+size before the first byte is handed out; a blob that fails is never served.
+
+This module never logs content or keys.
+"""
+
+import hashlib
+import logging
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files import File
+from django.core.files.storage import storages
+from django.db import transaction
+from django.utils import timezone
+
+from coffre.core.crypto import DecryptionError, EncryptingWriter, decrypt_stream
+from coffre.core.keys import keyring
+from coffre.mailbox.models import Blob, PendingUpload
+
+log = logging.getLogger(__name__)
+
+PURPOSE = b"documents/v1"
+SNIFF_BYTES = 64
+# Blobs up to this size are verified and served from one decryption (kept in memory meanwhile);
+# larger ones are decrypted twice: once to verify, once to serve.
+SMALL_BLOB = 1024 * 1024
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+class BlobIntegrityError(Exception):
+    """Stored content does not match what was recorded: it must not be served."""
+
+
+def blob_storage():
+    return storages["blobs"]
+
+
+class _SpoolFile(File):
+    """A finished spool file; FileSystemStorage moves it into place instead of copying."""
+
+    def temporary_file_path(self):
+        return self.file.name
+
+
+@dataclass
+class StagedContent:
+    """Sealed content in a spool file, before it becomes a Blob."""
+
+    spool_path: str
+    sha256: str
+    size: int
+    head: bytes  # the first bytes of the plaintext, to recognise executables
+    storage_name: str = ""  # set by stage() when written to storage
+    existing: Blob | None = None  # identical content already stored for the scope
+
+    def discard(self) -> None:
+        try:
+            os.unlink(self.spool_path)
+        except FileNotFoundError:
+            pass
+
+
+class BlobWriter:
+    def __init__(self):
+        self._spool = tempfile.NamedTemporaryFile(
+            dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="spool-", delete=False
+        )
+        self._hash = hashlib.sha256()
+        self._sealer = EncryptingWriter(self._spool, keyring(), PURPOSE)
+        self._head = bytearray()
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        if len(self._head) < SNIFF_BYTES:
+            self._head += data[: SNIFF_BYTES - len(self._head)]
+        self._hash.update(data)
+        self._sealer.write(data)
+        self.size += len(data)
+
+    def finish(self) -> StagedContent:
+        self._sealer.close()
+        self._spool.flush()
+        if settings.COFFRE_BLOB_FSYNC:
+            os.fsync(self._spool.fileno())
+        self._spool.close()
+        return StagedContent(self._spool.name, self._hash.hexdigest(), self.size, bytes(self._head))
+
+    def abort(self) -> None:
+        self._spool.close()
+        try:
+            os.unlink(self._spool.name)
+        except FileNotFoundError:
+            pass
+
+
+def write_content(chunks) -> StagedContent:
+    """Seal an iterable of byte chunks (files, demo data, agents)."""
+    writer = BlobWriter()
+    try:
+        for chunk in chunks:
+            writer.write(chunk)
+    except BaseException:
+        writer.abort()
+        raise
+    return writer.finish()
+
+
+def _new_storage_name() -> str:
+    now = timezone.now()
+    return f"{now:%Y/%m/%d}/{uuid.uuid4().hex}"
+
+
+def stage(scope_id: int, contents: list[StagedContent]) -> None:
+    """Move new content into storage; content identical to a stored blob of the scope is dropped.
+
+    Runs before the transaction that adopts the content: each write is announced by a committed
+    PendingUpload, so that a process killed between this and the commit leaves a trace that
+    ``cleanup_orphan_blobs`` follows.
+    """
+    existing = {
+        blob.sha256: blob
+        for blob in Blob.objects.filter(scope_id=scope_id, sha256__in={c.sha256 for c in contents})
+    }
+    fresh = []
+    for content in contents:
+        if content.sha256 in existing:
+            content.existing = existing[content.sha256]
+            content.discard()
+        elif any(other.sha256 == content.sha256 for other in fresh):
+            twin = next(other for other in fresh if other.sha256 == content.sha256)
+            content.storage_name = twin.storage_name
+            content.discard()
+        else:
+            content.storage_name = _new_storage_name()
+            fresh.append(content)
+    if not fresh:
+        return
+    PendingUpload.objects.bulk_create([PendingUpload(storage_name=c.storage_name) for c in fresh])
+    storage = blob_storage()
+    for content in fresh:
+        with open(content.spool_path, "rb") as handle:
+            saved = storage.save(content.storage_name, _SpoolFile(handle))
+        if saved != content.storage_name:  # a storage that renamed it: follow
+            PendingUpload.objects.create(storage_name=saved)
+            content.storage_name = saved
+        content.discard()
+
+
+def adopt(scope_id: int, content: StagedContent) -> Blob:
+    """Inside the caller's transaction: the Blob for staged content (existing or new)."""
+    if content.existing is not None:
+        return content.existing
+    blob, created = Blob.objects.get_or_create(
+        scope_id=scope_id,
+        sha256=content.sha256,
+        defaults={"size": content.size, "storage_name": content.storage_name},
+    )
+    if created or blob.storage_name == content.storage_name:
+        PendingUpload.objects.filter(storage_name=content.storage_name).delete()
+    else:
+        # Another request stored the same content meanwhile: ours is a duplicate file.
+        name = content.storage_name
+        transaction.on_commit(lambda: _delete_stored(name))
+    content.existing = blob
+    return blob
+
+
+def abandon(contents: list[StagedContent]) -> None:
+    """Best-effort removal of staged content whose message was refused or failed."""
+    for content in contents:
+        content.discard()
+        if content.storage_name and content.existing is None:
+            _delete_stored(content.storage_name)
+
+
+def _delete_stored(storage_name: str) -> None:
+    blob_storage().delete(storage_name)
+    PendingUpload.objects.filter(storage_name=storage_name).delete()
+
+
+def _decrypted_chunks(blob: Blob) -> Iterator[bytes]:
+    try:
+        handle = blob_storage().open(blob.storage_name, "rb")
+    except FileNotFoundError:
+        raise BlobIntegrityError(f"blob {blob.pk} is missing from storage") from None
+    with handle:
+        try:
+            yield from decrypt_stream(handle, keyring(), PURPOSE)
+        except DecryptionError as exc:
+            raise BlobIntegrityError(f"blob {blob.pk}: {exc}") from None
+
+
+def _check(blob: Blob, digest: str, size: int) -> None:
+    if digest != blob.sha256 or size != blob.size:
+        raise BlobIntegrityError(f"blob {blob.pk} does not match its recorded SHA-256 and size")
+
+
+@dataclass
+class VerifiedContent:
+    """Content checked in full; iterate to get its plaintext chunks."""
+
+    blob: Blob
+    _chunks: list[bytes] | None = field(default=None, repr=False)
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._chunks is not None:
+            yield from self._chunks
+            return
+        # Second decryption of a large blob: still authenticated; a change since the first pass
+        # stops the stream (the client sees a cut connection, never unauthenticated bytes).
+        digest, size = hashlib.sha256(), 0
+        for chunk in _decrypted_chunks(self.blob):
+            digest.update(chunk)
+            size += len(chunk)
+            yield chunk
+        try:
+            _check(self.blob, digest.hexdigest(), size)
+        except BlobIntegrityError:
+            log.error("blob %s changed while being served", self.blob.pk)
+            raise
+
+
+def open_verified(blob: Blob) -> VerifiedContent:
+    """Verify the whole blob; raise BlobIntegrityError (and log it) when it does not match."""
+    digest, size = hashlib.sha256(), 0
+    kept: list[bytes] | None = [] if blob.size <= SMALL_BLOB else None
+    try:
+        for chunk in _decrypted_chunks(blob):
+            digest.update(chunk)
+            size += len(chunk)
+            if kept is not None:
+                kept.append(chunk)
+        _check(blob, digest.hexdigest(), size)
+    except BlobIntegrityError as exc:
+        log.error("integrity check failed, content not served: %s", exc)
+        raise
+    return VerifiedContent(blob, kept)
+
+
+def cleanup_orphans(now=None) -> int:
+    """Remove content written by requests that never committed (killed or failed). O(orphans)."""
+    cutoff = (now or timezone.now()) - ORPHAN_GRACE
+    removed = 0
+    storage = blob_storage()
+    for pending in PendingUpload.objects.filter(created_at__lt=cutoff).iterator():
+        # A committed blob under this name means only the bookkeeping row was left behind.
+        if not Blob.objects.filter(storage_name=pending.storage_name).exists():
+            storage.delete(pending.storage_name)
+            removed += 1
+        pending.delete()
+    spool_dir = settings.FILE_UPLOAD_TEMP_DIR
+    for entry in os.scandir(spool_dir):
+        if entry.name.startswith("spool-") and entry.stat().st_mtime < cutoff.timestamp():
+            os.unlink(entry.path)
+    return removed
