@@ -24,9 +24,9 @@ def normalize_cbe(value: str, *, lenient: bool = False) -> str:
     """
     if not isinstance(value, str):
         raise InvalidCBE("a CBE number is a string of digits")
-    text = value.strip()
+    text = value
     if lenient:
-        text = _SEPARATORS.sub("", text)
+        text = _SEPARATORS.sub("", text.strip())
         if text[:2].upper() == "BE":
             text = text[2:]
     if not text.isascii() or not text.isdigit():

@@ -1,0 +1,121 @@
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from coffre.accounts.services import register_enterprise
+from coffre.audit.services import Actor
+from coffre.core.cbe import make_cbe
+from coffre.mailbox import store
+from coffre.mailbox.models import Blob, PendingUpload
+
+pytestmark = pytest.mark.django_db
+
+MARKER = b"PLAINTEXT-MARKER-7f3a"
+
+
+@pytest.fixture
+def scope():
+    return register_enterprise(make_cbe(1234567), "Scope SA", Actor.cli("test")).enterprise
+
+
+@pytest.fixture
+def other_scope():
+    return register_enterprise(make_cbe(7654321), "Other SA", Actor.cli("test")).enterprise
+
+
+def blob_path(blob: Blob) -> Path:
+    return Path(store.blob_storage().path(blob.storage_name))
+
+
+def put(scope, data: bytes) -> Blob:
+    staged = store.write_content([data])
+    store.stage(scope.pk, [staged])
+    return store.adopt(scope.pk, staged)
+
+
+def read(blob: Blob) -> bytes:
+    return b"".join(store.open_verified(blob))
+
+
+def test_content_round_trips_and_is_encrypted_at_rest(scope):
+    data = MARKER * 1000
+    blob = put(scope, data)
+    assert read(blob) == data
+    assert MARKER not in blob_path(blob).read_bytes()
+    assert blob.size == len(data)
+    assert not PendingUpload.objects.exists()
+
+
+def test_no_plaintext_is_left_on_disk(scope):
+    put(scope, MARKER * 100)
+    for root, _dirs, files in os.walk(settings.VAR_DIR):
+        for name in files:
+            path = Path(root) / name
+            if path.suffix not in {".sqlite3", ".sqlite3-wal", ".sqlite3-shm"}:
+                assert MARKER not in path.read_bytes(), path
+
+
+def test_identical_content_is_stored_once_per_enterprise(scope, other_scope):
+    first = put(scope, b"same bytes")
+    second = put(scope, b"same bytes")
+    elsewhere = put(other_scope, b"same bytes")
+    assert first.pk == second.pk
+    assert elsewhere.pk != first.pk
+    stored = [p for p in Path(settings.STORAGES["blobs"]["OPTIONS"]["location"]).rglob("*") if p.is_file()]
+    assert len(stored) == 2
+
+
+def test_a_changed_byte_is_never_served(scope, caplog):
+    blob = put(scope, b"invoice " * 5000)
+    path = blob_path(blob)
+    raw = bytearray(path.read_bytes())
+    raw[-100] ^= 0x01
+    path.write_bytes(bytes(raw))
+    with pytest.raises(store.BlobIntegrityError):
+        store.open_verified(blob)
+    assert "integrity check failed" in caplog.text
+
+
+def test_a_content_swapped_for_another_blob_is_detected(scope):
+    first = put(scope, b"first document")
+    second = put(scope, b"second document")
+    blob_path(first).write_bytes(blob_path(second).read_bytes())
+    with pytest.raises(store.BlobIntegrityError):
+        store.open_verified(first)
+
+
+def test_a_missing_file_is_an_integrity_error(scope):
+    blob = put(scope, b"gone")
+    blob_path(blob).unlink()
+    with pytest.raises(store.BlobIntegrityError):
+        store.open_verified(blob)
+
+
+def test_large_content_is_verified_then_streamed(scope):
+    data = os.urandom(3 * store.SMALL_BLOB + 17)
+    blob = put(scope, data)
+    verified = store.open_verified(blob)
+    assert verified._chunks is None  # not kept in memory
+    assert b"".join(verified) == data
+
+
+def test_cleanup_removes_orphans_after_the_grace_period(scope):
+    staged = store.write_content([b"never committed"])
+    store.stage(scope.pk, [staged])  # then the process "dies": no adopt
+    path = Path(store.blob_storage().path(staged.storage_name))
+    assert path.exists()
+    assert store.cleanup_orphans() == 0  # too recent
+    assert store.cleanup_orphans(now=timezone.now() + store.ORPHAN_GRACE + timedelta(minutes=1)) == 1
+    assert not path.exists()
+    assert not PendingUpload.objects.exists()
+
+
+def test_cleanup_keeps_committed_content(scope):
+    blob = put(scope, b"committed")
+    PendingUpload.objects.create(storage_name=blob.storage_name)  # bookkeeping row left behind
+    store.cleanup_orphans(now=timezone.now() + timedelta(days=1))
+    assert read(blob) == b"committed"
