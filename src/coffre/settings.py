@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "coffre.mailbox",
     "coffre.oauth",
     "coffre.api",
+    "coffre.demo",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,181 @@
+"""``coffre demo``: load demo data (idempotent) and print where to go and how to log in.
+
+Creates: the operator account ``admin`` (password generated once, kept in var/demo/), the demo
+enterprise "Boulangerie Dupont" and its e-Box with a few documents, two institutions (ONSS, SPF
+Finances) with their applications and message types, and two webservice clients whose private
+keys and certificates are written under var/demo/: ``sender`` (publishes as ONSS) and
+``consumer`` (the bakery's accounting software reading its e-Box).
+"""
+
+import datetime as dt
+import json
+import os
+import secrets
+from decimal import Decimal
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from coffre.accounts.services import register_enterprise
+from coffre.audit.services import Actor
+from coffre.demo.pdf import simple_pdf
+from coffre.mailbox import reference, services, store
+from coffre.mailbox.models import Message
+from coffre.mailbox.management.commands.refdata import apply_document
+from coffre.oauth import scopes
+from coffre.oauth import services as oauth_services
+
+BAKERY = "0456789034"
+ONSS = "0406798006"
+SPF = "0308357159"
+ACTOR = Actor.cli("demo")
+
+REFERENCE_DATA = {
+    "organizations": [
+        {"organizationId": ONSS, "shortName": {"fr": "ONSS", "nl": "RSZ", "de": "LSS"},
+         "longName": {"fr": "Office national de sécurité sociale", "nl": "Rijksdienst voor Sociale Zekerheid",
+                      "de": "Landesamt für soziale Sicherheit"},
+         "url": {"fr": "https://www.onss.be", "nl": "https://www.rsz.be"},
+         "contactBusiness": "Centre de contact: +32 2 511 51 51"},
+        {"organizationId": SPF, "shortName": {"fr": "SPF Finances", "nl": "FOD Financiën", "de": "FÖD Finanzen"},
+         "contactBusiness": "https://finances.belgium.be/fr/contact"},
+    ],
+    "applications": [
+        {"applicationId": "DMFA", "name": {"fr": "DmfA", "nl": "DmfA", "de": "DmfA"},
+         "description": {"fr": "Déclaration multifonctionnelle", "nl": "Multifunctionele aangifte"},
+         "organizations": [ONSS]},
+        {"applicationId": "MYMINFIN", "name": {"fr": "MyMinfin", "nl": "MyMinfin", "de": "MyMinfin"},
+         "organizations": [SPF]},
+    ],
+    "messageTypes": [
+        {"messageTypeId": "ATTEST", "name": {"fr": "Attestation", "nl": "Attest", "de": "Bescheinigung"},
+         "validity": "1y", "organizations": [ONSS], "applications": ["DMFA"]},
+        {"messageTypeId": "AVIS_PAIEMENT", "name": {"fr": "Avis de paiement", "nl": "Betalingsbericht",
+                                                     "de": "Zahlungsaufforderung"},
+         "validity": "6m", "organizations": [ONSS, SPF], "applications": ["DMFA", "MYMINFIN"]},
+        {"messageTypeId": "AVERTISSEMENT_EXTRAIT_ROLE",
+         "name": {"fr": "Avertissement-extrait de rôle", "nl": "Aanslagbiljet", "de": "Steuerbescheid"},
+         "validity": "2y", "organizations": [SPF], "applications": ["MYMINFIN"]},
+    ],
+}
+
+DOCUMENTS = [
+    ("ONSS", "DMFA", "ATTEST", {"fr": "Attestation de régularité - 3e trimestre",
+                                 "nl": "Attest van regelmatigheid - 3de kwartaal"},
+     ["Office national de sécurité sociale", "Attestation de régularité", "Boulangerie Dupont SRL",
+      "Trimestre: 2026/3", "Situation: en ordre de cotisations"], None),
+    ("ONSS", "DMFA", "AVIS_PAIEMENT", {"fr": "Avis de paiement des cotisations trimestrielles"},
+     ["Office national de sécurité sociale", "Avis de paiement", "Montant: 1.842,17 EUR",
+      "Communication: +++090/9337/55493+++", "Échéance: 31/01/2027"],
+     {"amount": "1842.17", "vat": "0.00", "iban": "BE63679200000108", "bic": "PCHQBEBB",
+      "reference": {"structured": "+++090/9337/55493+++"}, "due": "2027-01-31"}),
+    ("SPF", "MYMINFIN", "AVERTISSEMENT_EXTRAIT_ROLE", {"fr": "Avertissement-extrait de rôle - impôt des sociétés"},
+     ["SPF Finances", "Avertissement-extrait de rôle", "Exercice d'imposition 2026", "Solde: 0,00 EUR"], None),
+]
+
+
+def _key_and_certificate(directory: Path, name: str) -> tuple[Path, str]:
+    key_path, cert_path = directory / f"{name}.key.pem", directory / f"{name}.cert.pem"
+    if not key_path.exists():
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Coffre demo {name}")])
+        now = dt.datetime.now(dt.UTC)
+        certificate = (
+            x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256())
+        )
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path.read_text()
+
+
+def _admin_password(directory: Path) -> str:
+    path = directory / "admin-password"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(12))
+    password = path.read_text().strip()
+    users = get_user_model().objects
+    admin = users.filter(username="admin").first() or users.create_superuser("admin", "admin@example.test", password)
+    if not admin.check_password(password):
+        admin.set_password(password)
+        admin.save()
+    return password
+
+
+def _publish_documents(sender_clients: dict[str, str]) -> int:
+    if Message.objects.filter(ebox__enterprise__cbe=BAKERY).exists():
+        return 0
+    for organization, application, message_type, subject, lines, payment in DOCUMENTS:
+        cbe = ONSS if organization == "ONSS" else SPF
+        content = store.write_content([simple_pdf(lines)])
+        draft = services.MessageDraft(
+            recipient_cbe=BAKERY, subject=subject, message_type_id=message_type, sender_organization_id=cbe,
+            sender_application_id=application,
+            attachments=[services.AttachmentDraft(content=content, file_name=f"{message_type.lower()}.pdf",
+                                                  media_type="application/pdf", main_content=True)],
+        )
+        if payment:
+            draft.payment = services.PaymentDraft(
+                amount=Decimal(payment["amount"]), vat_amount=Decimal(payment["vat"]), currency="EUR",
+                due_date=dt.datetime.fromisoformat(payment["due"] + "T00:00:00+01:00"),
+                iban=payment["iban"], bic=payment["bic"], reference=payment["reference"],
+            )
+        services.publish_message(draft, services.Publisher(sender_clients[organization], cbe), ACTOR)
+    return len(DOCUMENTS)
+
+
+class Command(BaseCommand):
+    help = "Load demo data (idempotent) and print how to use it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--json", action="store_true", help="print the demo credentials as JSON")
+
+    def handle(self, *args, **options):
+        directory = Path(settings.VAR_DIR) / "demo"
+        directory.mkdir(parents=True, exist_ok=True)
+        with transaction.atomic():
+            for cbe, name in ((BAKERY, "Boulangerie Dupont SRL"), (ONSS, "Office national de sécurité sociale"),
+                              (SPF, "SPF Finances")):
+                register_enterprise(cbe, name, ACTOR)
+            apply_document(REFERENCE_DATA, ACTOR)
+            password = _admin_password(directory)
+        clients = {}
+        for name, cbe, scope_list in (
+            ("sender", ONSS, [scopes.PUBLICATION_SENDER, scopes.REFERENCE_DATA]),
+            ("spf-sender", SPF, [scopes.PUBLICATION_SENDER]),
+            ("consumer", BAKERY, [scopes.MESSAGES_FULL, scopes.SUMMARY_OWN, scopes.REFERENCE_DATA]),
+        ):
+            key_path, certificate = _key_and_certificate(directory, name)
+            client, _ = oauth_services.create_client(cbe, certificate, scope_list, f"demo {name}", ACTOR)
+            clients[name] = {"client_id": client.client_id, "enterprise": cbe, "private_key": str(key_path),
+                             "certificate": str(directory / f"{name}.cert.pem")}
+        published = _publish_documents({"ONSS": clients["sender"]["client_id"],
+                                        "SPF": clients["spf-sender"]["client_id"]})
+        summary = {"admin": {"username": "admin", "password": password}, "clients": clients,
+                   "demo_enterprise": BAKERY, "documents_published": published}
+        (directory / "credentials.json").write_text(json.dumps(summary, indent=2))
+        os.chmod(directory / "credentials.json", 0o600)
+        if options["json"]:
+            self.stdout.write(json.dumps(summary))
+            return
+        self.stdout.write(
+            f"Demo data ready ({published} new document(s)).\n"
+            f"  Operator console: /admin/  user admin, password {password}\n"
+            f"  Demo e-Box: Boulangerie Dupont SRL ({BAKERY})\n"
+            f"  Webservice clients (keys under {directory}):\n"
+            + "".join(f"    {name}: {info['client_id']} (enterprise {info['enterprise']})\n"
+                      for name, info in clients.items())
+        )
