@@ -7,6 +7,7 @@ key stays with the client software: this module reads it to sign and never store
 import time
 
 from authlib.oauth2.rfc7523 import private_key_jwt_sign
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from joserfc.jwk import RSAKey
@@ -23,7 +24,7 @@ def load_private_key(data: bytes | str) -> RSAKey:
     except TypeError:
         raise ClientError("the private key is encrypted: decrypt it first "
                           "(openssl pkey -in key.pem -out plain.pem)") from None
-    except (ValueError, serialization.UnsupportedAlgorithm):
+    except (ValueError, UnsupportedAlgorithm):
         raise ClientError("the private key cannot be read (expected an unencrypted PEM private key)") from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ClientError("the private key is not an RSA key (assertions are signed RS256)")

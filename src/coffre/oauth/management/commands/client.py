@@ -11,7 +11,6 @@ date) and prints only the client id, so that scripts can capture it. ``assertion
 signed with a private key that never leaves this machine; it needs no database.
 """
 
-import json
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from coffre.audit.services import Actor
+from coffre.core.commands import emit
 from coffre.oauth import selectors, services
 from coffre.oauth.assertions import load_private_key, sign_assertion
 from coffre.oauth.certificates import verification_key
@@ -92,15 +92,12 @@ class Command(BaseCommand):
         except ClientError as exc:
             raise CommandError(str(exc)) from None
 
-    def _emit(self, data, as_json: bool, plain: str):
-        self.stdout.write(json.dumps(data, ensure_ascii=False) if as_json else plain)
-
     def _create(self, enterprise, certificate, scopes, name, as_json, **_):
         client, created = services.create_client(
             enterprise, _read(certificate, "certificate"), scopes, name, Actor.cli("client create")
         )
         if as_json:
-            self._emit({**client_as_dict(client), "created": created}, True, "")
+            emit(self, {**client_as_dict(client), "created": created}, True, "")
         else:
             self.stdout.write(client.client_id)
             self.stderr.write("client created" if created else "client already registered with this certificate")
@@ -112,11 +109,11 @@ class Command(BaseCommand):
             f"{','.join(short_name(s) for s in c['scopes'])}  {c['name']}".rstrip()
             for c in clients
         ]
-        self._emit(clients, as_json, "\n".join(lines))
+        emit(self, clients, as_json, "\n".join(lines))
 
     def _show(self, client_id, as_json, **_):
         data = client_as_dict(selectors.get_client(client_id))
-        self._emit(data, as_json, "\n".join(
+        emit(self, data, as_json, "\n".join(
             f"{key}: {' '.join(value) if isinstance(value, list) else value}" for key, value in data.items()
         ))
 
