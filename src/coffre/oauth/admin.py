@@ -18,8 +18,18 @@ class WebserviceClientAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     search_fields = ["client_id", "name", "enterprise__cbe", "enterprise__name"]
     list_select_related = ["enterprise"]
-    fields = ["client_id", "enterprise", "name", "scope_names", "active", "created_at",
-              "certificate_sha256", "certificate_subject", "certificate_validity", "certificate_pem"]
+    fields = [
+        "client_id",
+        "enterprise",
+        "name",
+        "scope_names",
+        "active",
+        "created_at",
+        "certificate_sha256",
+        "certificate_subject",
+        "certificate_validity",
+        "certificate_pem",
+    ]
     readonly_fields = fields
 
     @admin.display(description="scopes")

@@ -22,22 +22,27 @@ def load_private_key(data: bytes | str) -> RSAKey:
     try:
         key = serialization.load_pem_private_key(raw, password=None)
     except TypeError:
-        raise ClientError("the private key is encrypted: decrypt it first "
-                          "(openssl pkey -in key.pem -out plain.pem)") from None
+        raise ClientError(
+            "the private key is encrypted: decrypt it first (openssl pkey -in key.pem -out plain.pem)"
+        ) from None
     except (ValueError, UnsupportedAlgorithm):
-        raise ClientError("the private key cannot be read (expected an unencrypted PEM private key)") from None
+        raise ClientError(
+            "the private key cannot be read (expected an unencrypted PEM private key)"
+        ) from None
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ClientError("the private key is not an RSA key (assertions are signed RS256)")
     if key.key_size < MIN_RSA_BITS:
         raise ClientError(f"the RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are required")
     return RSAKey.import_key(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                          serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
 
 
-def sign_assertion(client_id: str, private_key: RSAKey, audience: str, lifetime: int = 300,
-                   issued_at: int | None = None) -> str:
+def sign_assertion(
+    client_id: str, private_key: RSAKey, audience: str, lifetime: int = 300, issued_at: int | None = None
+) -> str:
     """A fresh RS256 client assertion: iss = sub = client id, aud, iat, exp, a random jti."""
     if lifetime <= 0:
         raise ClientError("the assertion lifetime must be positive")

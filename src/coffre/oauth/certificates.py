@@ -39,8 +39,9 @@ def _to_text(data: bytes | str) -> str:
         try:
             return data.decode("ascii")
         except UnicodeDecodeError:
-            raise CertificateError("the certificate is not a PEM file (expected text beginning with "
-                                   "-----BEGIN CERTIFICATE-----)") from None
+            raise CertificateError(
+                "the certificate is not a PEM file (expected text beginning with -----BEGIN CERTIFICATE-----)"
+            ) from None
     return data
 
 
@@ -48,8 +49,10 @@ def parse_certificate(data: bytes | str) -> ClientCertificate:
     """Check a PEM certificate for use by a client; raise ``CertificateError`` saying what is wrong."""
     text = _to_text(data)
     if "PRIVATE KEY-----" in text:
-        raise CertificateError("the file contains a private key: give the certificate only, and keep "
-                               "the private key with the client software")
+        raise CertificateError(
+            "the file contains a private key: give the certificate only, and keep "
+            "the private key with the client software"
+        )
     if "-----BEGIN CERTIFICATE-----" not in text:
         raise CertificateError("the certificate is not a PEM file (expected -----BEGIN CERTIFICATE-----)")
     try:
@@ -57,8 +60,10 @@ def parse_certificate(data: bytes | str) -> ClientCertificate:
     except ValueError:
         raise CertificateError("the certificate cannot be read (damaged PEM or not X.509)") from None
     if len(certificates) != 1:
-        raise CertificateError(f"the file holds {len(certificates)} certificates: give only the "
-                               "client's own certificate, not its chain")
+        raise CertificateError(
+            f"the file holds {len(certificates)} certificates: give only the "
+            "client's own certificate, not its chain"
+        )
     certificate = certificates[0]
     try:
         public_key = certificate.public_key()

@@ -54,7 +54,9 @@ def parse_scopes(values: str | Iterable[str], *, allow_short: bool = True) -> li
     Returns them deduplicated in the canonical order; raises ``UnknownScope`` at the first
     name that is not an e-Box scope. With ``allow_short`` the suffix alone is accepted too.
     """
-    items = values.split() if isinstance(values, str) else [part for value in values for part in value.split()]
+    items = (
+        values.split() if isinstance(values, str) else [part for value in values for part in value.split()]
+    )
     found = []
     for item in items:
         if item in _ORDER:

@@ -13,6 +13,7 @@ Error descriptions go back to the caller: they never contain the assertion, a to
 
 import datetime
 import functools
+import logging
 import secrets
 
 from authlib.consts import default_json_headers
@@ -27,6 +28,7 @@ from authlib.oauth2.rfc6749.errors import (
     InvalidScopeError,
     UnsupportedGrantTypeError,
 )
+from authlib.oauth2.rfc6749.hooks import hooked
 from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
 from authlib.oauth2.rfc7523.client import ASSERTION_TYPE
@@ -48,9 +50,11 @@ from joserfc.errors import (
 from coffre.audit.services import token_hash
 from coffre.oauth import selectors, services
 from coffre.oauth.certificates import verification_key
-from coffre.oauth.errors import ScopeNotAllowed
+from coffre.oauth.errors import CertificateError, ScopeNotAllowed
 from coffre.oauth.models import AccessToken, WebserviceClient
 from coffre.oauth.scopes import ALL_SCOPES, granted_scopes
+
+log = logging.getLogger(__name__)
 
 AUTH_METHOD = "private_key_jwt"
 SIGNING_ALGORITHMS = ["RS256"]
@@ -92,19 +96,21 @@ def assertion_audiences(request) -> list[str]:
 
 def authorization_server_metadata(request) -> AuthorizationServerMetadata:
     """The RFC 8414 document served at ``/.well-known/oauth-authorization-server``."""
-    return AuthorizationServerMetadata({
-        "issuer": issuer(request),
-        "token_endpoint": endpoint_url(request, "oauth:token"),
-        "introspection_endpoint": endpoint_url(request, "oauth:introspect"),
-        "grant_types_supported": [GRANT_TYPE],
-        "token_endpoint_auth_methods_supported": [AUTH_METHOD],
-        "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGORITHMS,
-        "introspection_endpoint_auth_methods_supported": [AUTH_METHOD],
-        "introspection_endpoint_auth_signing_alg_values_supported": SIGNING_ALGORITHMS,
-        "scopes_supported": list(ALL_SCOPES),
-        # No authorization endpoint: no response type is supported.
-        "response_types_supported": [],
-    })
+    return AuthorizationServerMetadata(
+        {
+            "issuer": issuer(request),
+            "token_endpoint": endpoint_url(request, "oauth:token"),
+            "introspection_endpoint": endpoint_url(request, "oauth:introspect"),
+            "grant_types_supported": [GRANT_TYPE],
+            "token_endpoint_auth_methods_supported": [AUTH_METHOD],
+            "token_endpoint_auth_signing_alg_values_supported": SIGNING_ALGORITHMS,
+            "introspection_endpoint_auth_methods_supported": [AUTH_METHOD],
+            "introspection_endpoint_auth_signing_alg_values_supported": SIGNING_ALGORITHMS,
+            "scopes_supported": list(ALL_SCOPES),
+            # No authorization endpoint: no response type is supported.
+            "response_types_supported": [],
+        }
+    )
 
 
 # --- errors ----------------------------------------------------------------------------------------
@@ -225,7 +231,12 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
 
     def resolve_client_public_key(self, client: OAuthClient):
         self.client = client.model
-        self.certificate, key = verification_key(client.model.certificate_pem)
+        try:
+            self.certificate, key = verification_key(client.model.certificate_pem)
+        except CertificateError as exc:  # only if the stored certificate was changed behind our back
+            raise ClientAuthenticationError(
+                "The client's registered certificate is not usable.", reason=f"stored certificate: {exc}"
+            ) from None
         return key
 
     def process_assertion_claims(self, assertion, resolve_key):
@@ -233,7 +244,8 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
             token = jwt.decode(assertion, resolve_key, algorithms=SIGNING_ALGORITHMS)
         except (UnsupportedAlgorithmError, MissingAlgorithmError) as exc:
             raise ClientAuthenticationError(
-                "The client assertion must be signed with RS256.", reason=f"algorithm refused: {exc.description}"
+                "The client assertion must be signed with RS256.",
+                reason=f"algorithm refused: {exc.description}",
             ) from None
         except BadSignatureError:
             raise ClientAuthenticationError(
@@ -241,19 +253,24 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
                 reason="bad signature",
             ) from None
         except JoseError as exc:
-            raise ClientAuthenticationError("The client assertion is not a valid signed JWT.",
-                                            reason=f"invalid JWT: {exc.error}") from None
+            raise ClientAuthenticationError(
+                "The client assertion is not a valid signed JWT.", reason=f"invalid JWT: {exc.error}"
+            ) from None
         if not self.certificate.valid_at(self.now):
             raise ClientAuthenticationError(
-                f"The client's registered certificate is not valid now (valid from "
-                f"{self.certificate.not_before:%Y-%m-%dT%H:%M:%SZ} to {self.certificate.not_after:%Y-%m-%dT%H:%M:%SZ}).",
+                "The client's registered certificate is not valid now (valid from "
+                f"{self.certificate.not_before:%Y-%m-%dT%H:%M:%SZ} "
+                f"to {self.certificate.not_after:%Y-%m-%dT%H:%M:%SZ}).",
                 reason="certificate outside its validity window",
             )
         if not self.client.active:
-            raise ClientAuthenticationError("The webservice client has been revoked.", reason="client inactive")
+            raise ClientAuthenticationError(
+                "The webservice client has been revoked.", reason="client inactive"
+            )
         if not self.client.enterprise.active:
-            raise ClientAuthenticationError("The enterprise of this client is deactivated.",
-                                            reason="enterprise inactive")
+            raise ClientAuthenticationError(
+                "The enterprise of this client is deactivated.", reason="enterprise inactive"
+            )
         self.verify_claims(token.claims)
         return token.claims
 
@@ -271,26 +288,34 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
         try:
             registry.validate(claims)
         except ExpiredTokenError:
-            raise ClientAuthenticationError("The client assertion has expired (exp).",
-                                            reason="assertion expired") from None
+            raise ClientAuthenticationError(
+                "The client assertion has expired (exp).", reason="assertion expired"
+            ) from None
         except MissingClaimError as exc:
-            raise ClientAuthenticationError(f"The client assertion lacks the claim(s) {exc.claim}.",
-                                            reason=f"missing claim {exc.claim}") from None
+            raise ClientAuthenticationError(
+                f"The client assertion lacks the claim(s) {exc.claim}.", reason=f"missing claim {exc.claim}"
+            ) from None
         except JoseError as exc:
             claim = getattr(exc, "claim", "")
             if claim == "aud":
-                description = ("The audience (aud) of the client assertion must be the issuer or the token "
-                               "endpoint URL: " + " or ".join(a for a in self.audiences if not a.endswith("/")) + ".")
+                description = (
+                    "The audience (aud) of the client assertion must be the issuer or the token "
+                    "endpoint URL: " + " or ".join(a for a in self.audiences if not a.endswith("/")) + "."
+                )
             elif claim in ("iss", "sub"):
                 description = "The claims iss and sub of the client assertion must both be the client id."
             else:
                 description = f"The client assertion is not acceptable: {exc.description}."
-            raise ClientAuthenticationError(description, reason=f"claim {claim or '?'}: {exc.description}") from None
+            raise ClientAuthenticationError(
+                description, reason=f"claim {claim or '?'}: {exc.description}"
+            ) from None
         self._check_lifetime(claims)
         jti = claims["jti"]
         if len(jti) > _MAX_JTI:
-            raise ClientAuthenticationError(f"The jti of the client assertion is longer than {_MAX_JTI} characters.",
-                                            reason="jti too long")
+            raise ClientAuthenticationError(
+                f"The jti of the client assertion is longer than {_MAX_JTI} characters.",
+                reason="jti too long",
+            )
         usable_until = datetime.datetime.fromtimestamp(claims["exp"] + self.leeway, tz=datetime.UTC)
         if not services.consume_assertion(self.client, jti, usable_until):
             raise ClientAuthenticationError(
@@ -316,13 +341,14 @@ def authenticate_private_key_jwt(query_client, request):
     assertion_type = form.get("client_assertion_type")
     if not form.get("client_assertion"):
         raise ClientAuthenticationError(
-            "Client authentication is required: send client_assertion_type=" + ASSERTION_TYPE
-            + " and a client_assertion signed RS256 by the key of the client's certificate (private_key_jwt).",
+            f"Client authentication is required: send client_assertion_type={ASSERTION_TYPE} and a "
+            "client_assertion signed RS256 by the key of the client's certificate (private_key_jwt).",
             reason="no client assertion",
         )
     if assertion_type != ASSERTION_TYPE:
-        raise ClientAuthenticationError(f"client_assertion_type must be {ASSERTION_TYPE}.",
-                                        reason="unsupported client_assertion_type")
+        raise ClientAuthenticationError(
+            f"client_assertion_type must be {ASSERTION_TYPE}.", reason="unsupported client_assertion_type"
+        )
 
     def query(client_id):
         request.claimed_client_id = client_id  # unverified, for the audit of a refusal
@@ -331,8 +357,10 @@ def authenticate_private_key_jwt(query_client, request):
     client = PrivateKeyJWTAuthentication(assertion_audiences(request.http_request))(query, request)
     named = form.get("client_id")
     if named is not None and named != client.client_id:
-        raise ClientAuthenticationError("The client_id parameter does not match the client assertion.",
-                                        reason="client_id does not match the assertion")
+        raise ClientAuthenticationError(
+            "The client_id parameter does not match the client assertion.",
+            reason="client_id does not match the assertion",
+        )
     return client
 
 
@@ -352,6 +380,13 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     def validate_requested_scope(self):
         # Subset of the client's scopes (the server-wide check of Authlib knows no client).
         self.request.client.get_allowed_scope(self.request.payload.scope)
+
+    @hooked
+    def create_token_response(self):
+        # Authlib's, without its debug log line that would print the access token.
+        token = self.generate_token(scope=self.request.payload.scope, include_refresh_token=False)
+        self.save_token(token)
+        return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
 class CoffreIntrospectionEndpoint(IntrospectionEndpoint):
@@ -392,7 +427,7 @@ class CoffreIntrospectionEndpoint(IntrospectionEndpoint):
             client_id=client.client_id,
             token_sha256=token_hash(request.form["token"]),
             active=body["active"],
-            url=request.uri,
+            url=request.http_request.get_full_path(),
         )
         return 200, body, default_json_headers
 
@@ -420,7 +455,11 @@ class AuthorizationServer(DjangoAuthorizationServer):
 
     def save_token(self, token, request):
         return services.save_access_token(
-            request.client.model, token["access_token"], token.get("scope", "").split(), token["expires_in"], url=request.uri
+            request.client.model,
+            token["access_token"],
+            token.get("scope", "").split(),
+            token["expires_in"],
+            url=request.http_request.get_full_path(),
         )
 
     def create_oauth2_request(self, request):
@@ -453,8 +492,7 @@ class AuthorizationServer(DjangoAuthorizationServer):
             oauth_request = self.create_oauth2_request(request)
         except InsecureTransportError:
             error = _https_required()
-            services.record_token_refusal(status=400, error=error.error, reason="plain HTTP",
-                                          url=request.build_absolute_uri())
+            _audit_refusal(status=400, error=error.error, reason="plain HTTP", url=request.get_full_path())
             return self.handle_response(*error())
         try:
             if not oauth_request.payload.grant_type:
@@ -463,13 +501,13 @@ class AuthorizationServer(DjangoAuthorizationServer):
             grant.validate_token_request()
             response = self.handle_response(*grant.create_token_response())
         except OAuth2Error as error:
-            services.record_token_refusal(
+            _audit_refusal(
                 status=error.status_code,
                 error=error.error,
                 reason=getattr(error, "reason", None) or error.get_error_description() or error.error,
                 client_id=getattr(oauth_request, "authenticated_client_id", ""),
                 claimed_client_id=_text(getattr(oauth_request, "claimed_client_id", "")),
-                url=oauth_request.uri,
+                url=request.get_full_path(),
             )
             return self.handle_error_response(oauth_request, error)
         return response
@@ -481,8 +519,17 @@ class AuthorizationServer(DjangoAuthorizationServer):
             return self.handle_response(*_https_required()())
 
 
+def _audit_refusal(**refusal) -> None:
+    try:
+        services.record_token_refusal(**refusal)
+    except Exception:  # as the API does: a refusal must not become a server error
+        log.exception("could not audit a refused token request")
+
+
 def _https_required() -> InvalidRequestError:
-    return InvalidRequestError("OAuth2 requires HTTPS; plain HTTP is accepted on the loopback interface only.")
+    return InvalidRequestError(
+        "OAuth2 requires HTTPS; plain HTTP is accepted on the loopback interface only."
+    )
 
 
 def _text(value) -> str:

@@ -48,7 +48,9 @@ def _enterprise(cbe: str) -> Enterprise:
     try:
         return Enterprise.objects.get(cbe=number)
     except Enterprise.DoesNotExist:
-        raise UnknownEnterprise(f"no enterprise with CBE number {number} (register the enterprise first)") from None
+        raise UnknownEnterprise(
+            f"no enterprise with CBE number {number} (register the enterprise first)"
+        ) from None
 
 
 def _client_summary(client: WebserviceClient) -> dict:
@@ -131,8 +133,8 @@ def create_client(
 def revoke_client(client_id: str, actor: Actor) -> WebserviceClient:
     """Deactivate a client for good and revoke its tokens. Revoking twice changes nothing."""
     try:
-        client = WebserviceClient.objects.select_for_update().select_related("enterprise").get(
-            client_id=client_id
+        client = (
+            WebserviceClient.objects.select_for_update().select_related("enterprise").get(client_id=client_id)
         )
     except WebserviceClient.DoesNotExist:
         raise UnknownClient(f"no webservice client {client_id!r}") from None
@@ -142,11 +144,15 @@ def revoke_client(client_id: str, actor: Actor) -> WebserviceClient:
         client.save(update_fields=["active"])
     revoked_tokens = AccessToken.objects.filter(client=client, revoked=False).update(revoked=True)
     if was_active or revoked_tokens:
-        record(actor, "oauth.client.revoke", details={
-            "client_id": client.client_id,
-            "enterprise": client.enterprise.cbe,
-            "tokens_revoked": revoked_tokens,
-        })
+        record(
+            actor,
+            "oauth.client.revoke",
+            details={
+                "client_id": client.client_id,
+                "enterprise": client.enterprise.cbe,
+                "tokens_revoked": revoked_tokens,
+            },
+        )
     return client
 
 
@@ -199,15 +205,23 @@ def record_token_refusal(
     details = {"error": error, "reason": reason}
     if claimed_client_id and claimed_client_id != client_id:
         details["claimed_client_id"] = claimed_client_id[:_CLAIMED_ID_MAX]
-    record(Actor(kind="api", name=client_id, method="POST", url=url), "oauth.token", status=status,
-           details=details)
+    record(
+        Actor(kind="api", name=client_id, method="POST", url=url),
+        "oauth.token",
+        status=status,
+        details=details,
+    )
 
 
 @transaction.atomic
 def record_introspection(*, client_id: str, token_sha256: str, active: bool, url: str = "") -> None:
     """Audit a successful introspection call (a read: failed ones are not recorded)."""
-    record(Actor(kind="api", name=client_id, method="POST", url=url), "oauth.introspect", status=200,
-           details={"token_sha256": token_sha256, "active": active})
+    record(
+        Actor(kind="api", name=client_id, method="POST", url=url),
+        "oauth.introspect",
+        status=200,
+        details={"token_sha256": token_sha256, "active": active},
+    )
 
 
 @dataclass(frozen=True)
@@ -223,6 +237,9 @@ def purge_expired(now: datetime.datetime) -> PurgeResult:
     tokens, _ = AccessToken.objects.filter(expires_at__lt=now - EXPIRED_TOKEN_RETENTION).delete()
     result = PurgeResult(assertions=assertions, tokens=tokens)
     if assertions or tokens:
-        record(Actor.system("oauth.purge_expired"), "oauth.purge",
-               details={"assertions": assertions, "tokens": tokens})
+        record(
+            Actor.system("oauth.purge_expired"),
+            "oauth.purge",
+            details={"assertions": assertions, "tokens": tokens},
+        )
     return result

@@ -81,8 +81,9 @@ def certificate_pem(
 
 
 def private_key_pem(key) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 @dataclass
@@ -109,8 +110,16 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
-def build_assertion(client_id: str, key, audience: str = TOKEN_URL, *, header: dict | None = None,
-                    now: int | None = None, lifetime: int = 300, **overrides) -> str:
+def build_assertion(
+    client_id: str,
+    key,
+    audience: str = TOKEN_URL,
+    *,
+    header: dict | None = None,
+    now: int | None = None,
+    lifetime: int = 300,
+    **overrides,
+) -> str:
     """A client assertion; ``overrides`` replace claims, and a claim set to None is left out.
 
     ``key`` is a joserfc key (``RSAKey``; an ``OctKey`` with ``header={"alg": "HS256"}``);

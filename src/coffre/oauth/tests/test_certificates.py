@@ -39,11 +39,14 @@ def test_the_verification_key_is_the_certificates_public_key(rsa_keys):
     assert not key.is_private
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"\x30\x82\x01\x0a\xff", "not a PEM file"),
-    ("hello", "not a PEM file"),
-    ("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", "cannot be read"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"\x30\x82\x01\x0a\xff", "not a PEM file"),
+        ("hello", "not a PEM file"),
+        ("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n", "cannot be read"),
+    ],
+)
 def test_not_a_certificate(data, message):
     with pytest.raises(CertificateError, match=message):
         parse_certificate(data)

@@ -69,8 +69,15 @@ def test_create_is_idempotent_and_says_so_in_json(enterprise_a, cert_file):
 
 def test_create_accepts_the_printed_cbe_form(enterprise_a, cert_file):
     cbe = enterprise_a.cbe
-    out, _ = run("create", "--enterprise", f"BE {cbe[:4]}.{cbe[4:7]}.{cbe[7:]}", "--certificate", str(cert_file),
-                 "--scope", "messagesfull")
+    out, _ = run(
+        "create",
+        "--enterprise",
+        f"BE {cbe[:4]}.{cbe[4:7]}.{cbe[7:]}",
+        "--certificate",
+        str(cert_file),
+        "--scope",
+        "messagesfull",
+    )
     assert WebserviceClient.objects.get().client_id == out.strip()
 
 
@@ -100,20 +107,41 @@ def test_revoke(enterprise_a, cert_file):
     assert "revoked" in run("list")[0]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["show", "coffre-nope"], "no webservice client 'coffre-nope'"),
-    (["revoke", "coffre-nope"], "no webservice client 'coffre-nope'"),
-    (["create", "--enterprise", "0999999922", "--certificate", "CERT", "--scope", "messagesfull"],
-     "no enterprise with CBE number 0999999922"),
-    (["create", "--enterprise", "ENTERPRISE", "--certificate", "CERT", "--scope", "everything"],
-     "unknown scope 'everything'"),
-    (["create", "--enterprise", "ENTERPRISE", "--certificate", "/no/such/file.pem", "--scope", "messagesfull"],
-     "cannot read the certificate /no/such/file.pem"),
-    (["create", "--enterprise", "ENTERPRISE", "--certificate", "KEY", "--scope", "messagesfull"],
-     "private key"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["show", "coffre-nope"], "no webservice client 'coffre-nope'"),
+        (["revoke", "coffre-nope"], "no webservice client 'coffre-nope'"),
+        (
+            ["create", "--enterprise", "0999999922", "--certificate", "CERT", "--scope", "messagesfull"],
+            "no enterprise with CBE number 0999999922",
+        ),
+        (
+            ["create", "--enterprise", "ENTERPRISE", "--certificate", "CERT", "--scope", "everything"],
+            "unknown scope 'everything'",
+        ),
+        (
+            [
+                "create",
+                "--enterprise",
+                "ENTERPRISE",
+                "--certificate",
+                "/no/such/file.pem",
+                "--scope",
+                "messagesfull",
+            ],
+            "cannot read the certificate /no/such/file.pem",
+        ),
+        (
+            ["create", "--enterprise", "ENTERPRISE", "--certificate", "KEY", "--scope", "messagesfull"],
+            "private key",
+        ),
+    ],
+)
 def test_errors_are_clear_messages(enterprise_a, cert_file, key_file, args, message):
-    args = [{"CERT": str(cert_file), "KEY": str(key_file), "ENTERPRISE": enterprise_a.cbe}.get(a, a) for a in args]
+    args = [
+        {"CERT": str(cert_file), "KEY": str(key_file), "ENTERPRISE": enterprise_a.cbe}.get(a, a) for a in args
+    ]
     with pytest.raises(CommandError, match=re.escape(message)):
         run(*args)
 
@@ -129,8 +157,12 @@ def test_errors_exit_non_zero_without_a_traceback(capsys, db):
 
 def test_assertion_is_a_fresh_rs256_jwt_the_token_endpoint_accepts(client, make_client, key_file):
     alice = make_client()
-    first = run("assertion", "--client-id", alice.client_id, "--key", str(key_file), "--audience", TOKEN_URL)[0]
-    second = run("assertion", "--client-id", alice.client_id, "--key", str(key_file), "--audience", TOKEN_URL)[0]
+    first = run("assertion", "--client-id", alice.client_id, "--key", str(key_file), "--audience", TOKEN_URL)[
+        0
+    ]
+    second = run(
+        "assertion", "--client-id", alice.client_id, "--key", str(key_file), "--audience", TOKEN_URL
+    )[0]
     _, public_key = verification_key(alice.certificate_pem)
     token = jwt.decode(first.strip(), public_key, algorithms=["RS256"])
     assert token.header["alg"] == "RS256"
@@ -151,7 +183,8 @@ def test_assertion_defaults_and_lifetime(key_file, settings):
     settings.COFFRE_BASE_URL = "https://coffre.example.be"
     out = run("assertion", "--client-id", "coffre-x", "--key", str(key_file))[0]
     assert jwt.decode(out.strip(), verification_key(certificate_pem_for(key_file))[1]).claims["aud"] == (
-        "https://coffre.example.be/oauth2/token")
+        "https://coffre.example.be/oauth2/token"
+    )
 
 
 def certificate_pem_for(key_file):
@@ -165,8 +198,13 @@ def test_assertion_refuses_bad_keys_and_lifetimes(tmp_path, key_file, settings):
         run("assertion", "--client-id", "c", "--key", str(key_file), "--lifetime", "601")
     encrypted = tmp_path / "encrypted.pem"
     key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-    encrypted.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.BestAvailableEncryption(b"passphrase")))
+    encrypted.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(b"passphrase"),
+        )
+    )
     with pytest.raises(CommandError, match="encrypted"):
         run("assertion", "--client-id", "c", "--key", str(encrypted))
     ec_key = tmp_path / "ec.pem"

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 def introspect(http, credentials, token, **extra):
-    data = {"token": token, "client_assertion_type": ASSERTION_TYPE, "client_assertion": credentials.assertion(),
-            **extra}
+    data = {
+        "token": token,
+        "client_assertion_type": ASSERTION_TYPE,
+        "client_assertion": credentials.assertion(),
+        **extra,
+    }
     return http.post("/oauth2/introspect", {k: v for k, v in data.items() if v is not None}, secure=True)
 
 
@@ -90,9 +94,15 @@ def test_caller_must_authenticate_with_private_key_jwt(client, alice):
     response = client.post("/oauth2/introspect", {"token": token}, secure=True)
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
-    response = client.post("/oauth2/introspect", {"token": token, "client_assertion_type": ASSERTION_TYPE,
-                                                  "client_assertion": alice.assertion(aud="https://evil")},
-                           secure=True)
+    response = client.post(
+        "/oauth2/introspect",
+        {
+            "token": token,
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": alice.assertion(aud="https://evil"),
+        },
+        secure=True,
+    )
     assert response.status_code == 401
 
 

@@ -40,11 +40,15 @@ def test_a_client_finds_the_token_endpoint_and_audience_there(client, make_clien
     metadata = client.get("/.well-known/oauth-authorization-server", secure=True).json()
     token_path = urlsplit(metadata["token_endpoint"]).path
     for audience in (metadata["issuer"], metadata["token_endpoint"]):
-        response = client.post(token_path, {
-            "grant_type": metadata["grant_types_supported"][0],
-            "client_assertion_type": ASSERTION_TYPE,
-            "client_assertion": build_assertion(alice.client_id, alice.jwk, audience),
-        }, secure=True)
+        response = client.post(
+            token_path,
+            {
+                "grant_type": metadata["grant_types_supported"][0],
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": build_assertion(alice.client_id, alice.jwk, audience),
+            },
+            secure=True,
+        )
         assert response.status_code == 200
 
 

@@ -16,13 +16,20 @@ def test_the_five_full_strings_of_the_contract():
         prefix + "referencedata",
         prefix + "publicationsender",
     )
-    assert (scopes.SUMMARY_OWN, scopes.SUMMARY_ALL, scopes.MESSAGES_FULL, scopes.REFERENCE_DATA,
-            scopes.PUBLICATION_SENDER) == scopes.ALL_SCOPES
+    assert (
+        scopes.SUMMARY_OWN,
+        scopes.SUMMARY_ALL,
+        scopes.MESSAGES_FULL,
+        scopes.REFERENCE_DATA,
+        scopes.PUBLICATION_SENDER,
+    ) == scopes.ALL_SCOPES
 
 
 def test_full_and_short_names_mixed_deduplicated_in_canonical_order():
     assert parse_scopes(["publicationsender", scopes.SUMMARY_OWN, "summaryownebox", "messagesfull"]) == [
-        scopes.SUMMARY_OWN, scopes.MESSAGES_FULL, scopes.PUBLICATION_SENDER,
+        scopes.SUMMARY_OWN,
+        scopes.MESSAGES_FULL,
+        scopes.PUBLICATION_SENDER,
     ]
 
 

@@ -65,8 +65,18 @@ def test_missing_header():
     assert "missing" in refused("")
 
 
-@pytest.mark.parametrize("header", ["Basic YWxpY2U6c2VjcmV0", "Bearer", "Bearer ", "Bearer a b", "Token abc",
-                                    "Bearer " + "a" * 600, "Bearer caf\u00e9"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic YWxpY2U6c2VjcmV0",
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Token abc",
+        "Bearer " + "a" * 600,
+        "Bearer caf\u00e9",
+    ],
+)
 def test_malformed_header(header):
     assert "Bearer <access token>" in refused(header)
 
@@ -108,7 +118,10 @@ def test_get_client_and_list_clients(make_client, enterprise_a, enterprise_b, rs
     with pytest.raises(UnknownClient):
         selectors.get_client("coffre-nope")
     assert list(selectors.list_clients()) == [alice.client, charlie.client]
-    assert list(selectors.list_clients("BE " + enterprise_b.cbe[:4] + "." + enterprise_b.cbe[4:7] + "."
-                                       + enterprise_b.cbe[7:])) == [charlie.client]
+    assert list(
+        selectors.list_clients(
+            "BE " + enterprise_b.cbe[:4] + "." + enterprise_b.cbe[4:7] + "." + enterprise_b.cbe[7:]
+        )
+    ) == [charlie.client]
     with pytest.raises(UnknownEnterprise):
         selectors.list_clients("12345")

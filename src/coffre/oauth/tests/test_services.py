@@ -42,21 +42,30 @@ def test_create_client(enterprise_a, rsa_keys):
     [entry] = audit("oauth.client.create")
     assert (entry.actor_kind, entry.actor) == ("cli", "client create")
     assert entry.details == {
-        "client_id": client.client_id, "enterprise": enterprise_a.cbe, "name": "Compta SA",
-        "scopes": [scopes.SUMMARY_OWN, scopes.MESSAGES_FULL], "certificate_sha256": client.certificate_sha256,
+        "client_id": client.client_id,
+        "enterprise": enterprise_a.cbe,
+        "name": "Compta SA",
+        "scopes": [scopes.SUMMARY_OWN, scopes.MESSAGES_FULL],
+        "certificate_sha256": client.certificate_sha256,
     }
 
 
 def test_client_ids_are_distinct(enterprise_a, rsa_keys):
-    first, _ = services.create_client(enterprise_a.cbe, certificate_pem(rsa_keys[0]), ["messagesfull"], "", OPERATOR)
-    second, _ = services.create_client(enterprise_a.cbe, certificate_pem(rsa_keys[1]), ["messagesfull"], "", OPERATOR)
+    first, _ = services.create_client(
+        enterprise_a.cbe, certificate_pem(rsa_keys[0]), ["messagesfull"], "", OPERATOR
+    )
+    second, _ = services.create_client(
+        enterprise_a.cbe, certificate_pem(rsa_keys[1]), ["messagesfull"], "", OPERATOR
+    )
     assert first.client_id != second.client_id
 
 
 def test_same_enterprise_and_certificate_give_the_same_client(enterprise_a, rsa_keys):
     pem = certificate_pem(rsa_keys[0])
     first, created = services.create_client(enterprise_a.cbe, pem, ["messagesfull"], "", OPERATOR)
-    again, created_again = services.create_client(enterprise_a.cbe, pem.encode(), ["messagesfull"], "", OPERATOR)
+    again, created_again = services.create_client(
+        enterprise_a.cbe, pem.encode(), ["messagesfull"], "", OPERATOR
+    )
     assert created and not created_again
     assert again.pk == first.pk
     assert WebserviceClient.objects.count() == 1
@@ -67,14 +76,18 @@ def test_same_enterprise_and_certificate_give_the_same_client(enterprise_a, rsa_
 def test_recreating_with_other_scopes_updates_them_audited(enterprise_a, rsa_keys):
     pem = certificate_pem(rsa_keys[0])
     first, _ = services.create_client(enterprise_a.cbe, pem, ["messagesfull"], "Compta", OPERATOR)
-    again, created = services.create_client(enterprise_a.cbe, pem, ["messagesfull", "referencedata"], "", OPERATOR)
+    again, created = services.create_client(
+        enterprise_a.cbe, pem, ["messagesfull", "referencedata"], "", OPERATOR
+    )
     assert not created and again.pk == first.pk
     first.refresh_from_db()
     assert first.scopes == [scopes.MESSAGES_FULL, scopes.REFERENCE_DATA]
     assert first.name == "Compta"  # not given: kept
     [entry] = audit("oauth.client.update")
-    assert entry.details == {"client_id": first.client_id, "scopes": {
-        "before": [scopes.MESSAGES_FULL], "after": [scopes.MESSAGES_FULL, scopes.REFERENCE_DATA]}}
+    assert entry.details == {
+        "client_id": first.client_id,
+        "scopes": {"before": [scopes.MESSAGES_FULL], "after": [scopes.MESSAGES_FULL, scopes.REFERENCE_DATA]},
+    }
 
 
 def test_the_same_certificate_for_another_enterprise_is_another_client(enterprise_a, enterprise_b, rsa_keys):
@@ -92,8 +105,10 @@ def test_the_certificate_of_a_revoked_client_is_refused(enterprise_a, rsa_keys):
         services.create_client(enterprise_a.cbe, pem, ["messagesfull"], "", OPERATOR)
 
 
-@pytest.mark.parametrize("cbe, message", [("0999.999.922", "no enterprise with CBE number 0999999922"),
-                                          ("12345", "not a CBE number")])
+@pytest.mark.parametrize(
+    "cbe, message",
+    [("0999.999.922", "no enterprise with CBE number 0999999922"), ("12345", "not a CBE number")],
+)
 def test_unknown_enterprise(db, rsa_keys, cbe, message):
     with pytest.raises(UnknownEnterprise, match=message):
         services.create_client(cbe, certificate_pem(rsa_keys[0]), ["messagesfull"], "", OPERATOR)
@@ -101,8 +116,9 @@ def test_unknown_enterprise(db, rsa_keys, cbe, message):
 
 def test_bad_input_is_refused_and_nothing_is_written(enterprise_a, rsa_keys):
     now = datetime.datetime.now(datetime.UTC)
-    expired = certificate_pem(rsa_keys[0], not_before=now - datetime.timedelta(days=60),
-                              not_after=now - datetime.timedelta(days=1))
+    expired = certificate_pem(
+        rsa_keys[0], not_before=now - datetime.timedelta(days=60), not_after=now - datetime.timedelta(days=1)
+    )
     with pytest.raises(CertificateError, match="expired"):
         services.create_client(enterprise_a.cbe, expired, ["messagesfull"], "", OPERATOR)
     with pytest.raises(CertificateError):
@@ -127,8 +143,11 @@ def test_revoke_client_revokes_its_tokens(client, make_client, rsa_keys, enterpr
     assert set(AccessToken.objects.filter(revoked=True).values_list("client", flat=True)) == {alice.client.pk}
     assert AccessToken.objects.filter(client=charlie.client, revoked=False).count() == 1
     [entry] = audit("oauth.client.revoke")
-    assert entry.details == {"client_id": alice.client_id, "enterprise": alice.client.enterprise.cbe,
-                             "tokens_revoked": 2}
+    assert entry.details == {
+        "client_id": alice.client_id,
+        "enterprise": alice.client.enterprise.cbe,
+        "tokens_revoked": 2,
+    }
     # Revoking again changes nothing and records nothing.
     services.revoke_client(alice.client_id, Actor.cli("client revoke"))
     assert len(audit("oauth.client.revoke")) == 1

@@ -60,10 +60,18 @@ class Command(BaseCommand):
 
         create = sub.add_parser("create", help="register a client from its X.509 certificate (idempotent)")
         create.add_argument("--enterprise", required=True, help="CBE number of the enterprise")
-        create.add_argument("--certificate", required=True, help="PEM certificate file of the client ('-': stdin)")
-        create.add_argument("--scope", action="append", required=True, dest="scopes",
-                            help="scope, full or short (" + ", ".join(short_name(s) for s in ALL_SCOPES)
-                            + "); repeat for several")
+        create.add_argument(
+            "--certificate", required=True, help="PEM certificate file of the client ('-': stdin)"
+        )
+        create.add_argument(
+            "--scope",
+            action="append",
+            required=True,
+            dest="scopes",
+            help="scope, full or short ("
+            + ", ".join(short_name(s) for s in ALL_SCOPES)
+            + "); repeat for several",
+        )
         create.add_argument("--name", default="", help="a name for people (the software, the environment)")
         create.add_argument("--json", action="store_true", dest="as_json")
 
@@ -81,10 +89,16 @@ class Command(BaseCommand):
         assertion = sub.add_parser("assertion", help="print a signed RS256 client assertion (for scripts)")
         assertion.add_argument("--client-id", required=True)
         assertion.add_argument("--key", required=True, help="PEM private key of the client's certificate")
-        assertion.add_argument("--audience", help="token endpoint URL (default: COFFRE_BASE_URL or "
-                                                  "http://127.0.0.1:8000, then /oauth2/token)")
-        assertion.add_argument("--lifetime", type=int, default=DEFAULT_ASSERTION_LIFETIME,
-                               help=f"seconds (default {DEFAULT_ASSERTION_LIFETIME})")
+        assertion.add_argument(
+            "--audience",
+            help="token endpoint URL (default: COFFRE_BASE_URL or http://127.0.0.1:8000, then /oauth2/token)",
+        )
+        assertion.add_argument(
+            "--lifetime",
+            type=int,
+            default=DEFAULT_ASSERTION_LIFETIME,
+            help=f"seconds (default {DEFAULT_ASSERTION_LIFETIME})",
+        )
 
     def handle(self, *args, action, **options):
         try:
@@ -100,7 +114,9 @@ class Command(BaseCommand):
             emit(self, {**client_as_dict(client), "created": created}, True, "")
         else:
             self.stdout.write(client.client_id)
-            self.stderr.write("client created" if created else "client already registered with this certificate")
+            self.stderr.write(
+                "client created" if created else "client already registered with this certificate"
+            )
 
     def _list(self, enterprise, as_json, **_):
         clients = [client_as_dict(client) for client in selectors.list_clients(enterprise)]
@@ -113,9 +129,15 @@ class Command(BaseCommand):
 
     def _show(self, client_id, as_json, **_):
         data = client_as_dict(selectors.get_client(client_id))
-        emit(self, data, as_json, "\n".join(
-            f"{key}: {' '.join(value) if isinstance(value, list) else value}" for key, value in data.items()
-        ))
+        emit(
+            self,
+            data,
+            as_json,
+            "\n".join(
+                f"{key}: {' '.join(value) if isinstance(value, list) else value}"
+                for key, value in data.items()
+            ),
+        )
 
     def _revoke(self, client_id, **_):
         client = services.revoke_client(client_id, Actor.cli("client revoke"))
