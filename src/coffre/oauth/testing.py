@@ -64,7 +64,8 @@ def certificate_pem(
     not_before: datetime.datetime | None = None,
     not_after: datetime.datetime | None = None,
 ) -> str:
-    """A self-signed certificate for ``key`` (valid from yesterday for 30 days by default)."""
+    """A self-signed certificate for ``key``, by default valid from yesterday for two years, so that
+    a test moving the clock a month or a year ahead can still get tokens."""
     now = datetime.datetime.now(datetime.UTC)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
     certificate = (
@@ -74,7 +75,7 @@ def certificate_pem(
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(not_before or now - datetime.timedelta(days=1))
-        .not_valid_after(not_after or now + datetime.timedelta(days=30))
+        .not_valid_after(not_after or now + datetime.timedelta(days=730))
         .sign(key, hashes.SHA256())
     )
     return certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
