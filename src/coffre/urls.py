@@ -3,6 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("coffre.oauth.urls")),
     path("", include("coffre.api.urls")),
 ]
 
