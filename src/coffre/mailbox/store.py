@@ -176,16 +176,16 @@ def adopt(scope_id: int, content: StagedContent) -> Blob:
         # Another request stored the same content meanwhile: ours is a duplicate file.
         name = content.storage_name
         transaction.on_commit(lambda: _delete_stored(name))
-    content.existing = blob
     return blob
 
 
 def abandon(contents: list[StagedContent]) -> None:
-    """Best-effort removal of staged content whose message was refused or failed."""
+    """Best-effort removal of staged content whose message was refused or rolled back."""
     for content in contents:
         content.discard()
-        if content.storage_name and content.existing is None:
-            _delete_stored(content.storage_name)
+        name = content.storage_name
+        if name and not Blob.objects.filter(storage_name=name).exists():
+            _delete_stored(name)
 
 
 def _delete_stored(storage_name: str) -> None:

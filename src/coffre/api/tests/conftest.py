@@ -78,7 +78,7 @@ class Caller:
 def description(recipient=A, **overrides) -> dict:
     """A valid messageToPublish with one main PDF in upfile1 (override anything)."""
     base = {
-        "recipient": {"eboxType": "enterprise", "eboxIdValue": recipient},
+        "recipient": ... if recipient is ... else {"eboxType": "enterprise", "eboxIdValue": recipient},
         "subject": {"fr": "Attestation trimestrielle"},
         "messageTypeId": "ATTEST",
         "senderOrganizationId": ONSS,

@@ -17,12 +17,12 @@ def test_broadcast_stores_the_content_once(world):
     register_enterprise(C, "Third SA", ACTOR)
     message_id = world.publish_pdf(A, paymentData={
         "amount": 10, "vatAmount": 2.1, "currency": "EUR", "dueDate": "2030-01-31", "iban": "BE68539007547034"})
-    response = link(world, message_id, B, C, "0999999902", "12345")
+    response = link(world, message_id, B, C, "0555555523", "12345")
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["messageId"] == message_id
     assert body["nbSuccessLinks"] == 2
-    assert {case["eboxIdValue"] for case in body["errorCases"]} == {"0999999902", "12345"}
+    assert {case["eboxIdValue"] for case in body["errorCases"]} == {"0555555523", "12345"}
     charlie_sees = world.charlie.get(f"ebox/messages/{message_id}").json()
     assert charlie_sees["messageId"] == message_id
     assert charlie_sees["paymentData"]["iban"] == "BE68539007547034"

@@ -234,7 +234,7 @@ def test_a_file_part_without_file_name_is_refused(world):
         {"recipient": ...},
         {"recipient": {"eboxType": "citizen", "eboxIdValue": "85073100145"}},
         {"recipient": {"eboxType": "enterprise", "eboxIdValue": "0406798007"}},  # bad check digits
-        {"recipient": {"eboxType": "enterprise", "eboxIdValue": "0999999902"}},  # no such enterprise
+        {"recipient": {"eboxType": "enterprise", "eboxIdValue": "0555555523"}},  # no such enterprise
         {"messageTypeId": ...},
         {"replyAuthorized": ...},
         {"bodyMainContent": "false"},  # a string is not a boolean

@@ -41,7 +41,7 @@ def test_organizations_and_applications_with_their_links(world):
     dmfa = world.sender.get("referenceData/senderApplications/DMFA").json()
     assert dmfa["senderOrganizationIds"] == [ONSS] and dmfa["messageTypeIds"] == ["ATTEST"]
     assert world.sender.get("referenceData/senderApplications/NOPE").status_code == 404
-    assert world.sender.get("referenceData/senderOrganizations/0999999902").status_code == 404
+    assert world.sender.get("referenceData/senderOrganizations/0555555523").status_code == 404
 
 
 def test_logos(world):
