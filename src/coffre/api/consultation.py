@@ -40,7 +40,7 @@ def own_ebox(request: HttpRequest) -> Ebox:
     ebox = selectors.ebox_of(request.auth.enterprise_cbe)
     if ebox is None:
         raise not_found("e-Box")
-    services.note_consultation(ebox.pk)
+    services.note_consultation(ebox)
     return ebox
 
 
@@ -73,7 +73,7 @@ def get_ebox(request, query: Query[SummaryQuery]):
         raise not_found(f"e-Box {cbe}")
     body = presenters.ebox_summary(selectors.summary(ebox))
     if cbe == context.enterprise_cbe:
-        services.note_consultation(ebox.pk)
+        services.note_consultation(ebox)
     audit_read(request, {"ebox": cbe})
     return JsonResponse(body)
 

@@ -115,11 +115,13 @@ def create_ebox(enterprise: Enterprise) -> Ebox:
     return Ebox.objects.create(enterprise=enterprise)
 
 
-def note_consultation(ebox_id: int, now: datetime | None = None) -> None:
+def note_consultation(ebox: Ebox, now: datetime | None = None) -> None:
     """Remember that the enterprise consulted its e-Box (at most one write a minute)."""
     now = now or timezone.now()
     stale = now - relativedelta(seconds=CONSULTATION_RESOLUTION_SECONDS)
-    Ebox.objects.filter(Q(last_consulted_at__isnull=True) | Q(last_consulted_at__lt=stale), pk=ebox_id).update(
+    if ebox.last_consulted_at is not None and ebox.last_consulted_at >= stale:
+        return
+    Ebox.objects.filter(Q(last_consulted_at__isnull=True) | Q(last_consulted_at__lt=stale), pk=ebox.pk).update(
         last_consulted_at=now
     )
 
