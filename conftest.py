@@ -25,7 +25,7 @@ Database:
         clock.shift(timedelta(days=15))             # or a number of seconds
         assert clock.now() == ...                   # django.utils.timezone.now()
 
-    It starts frozen at ``CLOCK_START``; time does not pass by itself (``tick=False``), so a
+    It starts frozen at ``coffre.testing.clock.CLOCK_START`` (2026-01-15 09:00 UTC); time does not pass by itself (``tick=False``), so a
     test decides every instant. It patches time.time, datetime.now & co. in this process (all
     threads), not in subprocesses, and not time.monotonic.
 
@@ -36,16 +36,11 @@ Database:
     test). Tests using it are marked ``live`` (``pytest -m "not live"`` skips them).
 """
 
-import datetime
-
 import pytest
-import time_machine
-from django.utils import timezone
 
+from coffre.testing.clock import frozen_clock
 from coffre.testing.live import GunicornServer
 from coffre.testing.network import block_outbound_network
-
-CLOCK_START = datetime.datetime(2026, 1, 15, 9, 0, tzinfo=datetime.UTC)
 
 
 def pytest_configure(config):
@@ -58,34 +53,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.live)
 
 
-class Clock:
-    """The frozen time of a test: ``move_to`` an instant, ``shift`` by a duration, ``now``."""
-
-    def __init__(self, traveller: time_machine.Traveller):
-        self._traveller = traveller
-
-    def move_to(self, destination: datetime.datetime | str) -> None:
-        if isinstance(destination, str):
-            destination = datetime.datetime.fromisoformat(destination)
-        if timezone.is_naive(destination):
-            raise ValueError("give the clock an aware datetime (with a time zone)")
-        self._traveller.move_to(destination, tick=False)
-
-    def shift(self, delta: datetime.timedelta | float) -> None:
-        self._traveller.shift(delta)
-
-    def now(self) -> datetime.datetime:
-        return timezone.now()
-
-
 @pytest.fixture
 def clock():
-    traveller = time_machine.travel(CLOCK_START, tick=False)
-    coordinates = traveller.start()
+    travel, clock = frozen_clock()
     try:
-        yield Clock(coordinates)
+        yield clock
     finally:
-        traveller.stop()
+        travel.stop()
 
 
 @pytest.fixture
