@@ -15,7 +15,9 @@ Database:
     pytest-django creates and drops ``test_<name>``). With SQLite the test database is a file,
     ``<COFFRE_VAR_DIR>/coffre.sqlite3`` (settings' ``DATABASES["default"]["TEST"]["NAME"]``, from
     ``COFFRE_TEST_SQLITE_NAME``), so that a server in a subprocess can open it; with PostgreSQL
-    the subprocess gets a ``DATABASE_URL`` naming the test database.
+    the subprocess gets a ``DATABASE_URL`` naming the test database. The flush that empties the
+    tables after a transactional test sets the append-only triggers aside for that flush only
+    (coffre.testing.database); in the tests themselves they are in force.
 
 ``clock`` -- a controlled clock (time-machine), frozen until moved::
 
@@ -39,12 +41,14 @@ Database:
 import pytest
 
 from coffre.testing.clock import frozen_clock
+from coffre.testing.database import allow_flush_past_triggers
 from coffre.testing.live import GunicornServer
 from coffre.testing.network import block_outbound_network
 
 
 def pytest_configure(config):
     block_outbound_network()
+    allow_flush_past_triggers()
 
 
 def pytest_collection_modifyitems(config, items):

@@ -112,3 +112,23 @@ def test_the_clock_refuses_a_naive_time(clock):
 def test_without_the_clock_time_is_real():
     assert not time_machine.escape_hatch.is_travelling()  # no test left the clock frozen
     assert timezone.now() > CLOCK_START + datetime.timedelta(days=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_flush_between_transactional_tests_passes_the_append_only_trail():
+    from django.core.management import call_command
+    from django.db import DatabaseError, transaction
+
+    from coffre.audit.models import AuditRecord
+    from coffre.audit.services import Actor, record
+
+    record(Actor.cli("test"), "plumbing.check")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditRecord.objects.all().delete()  # the trigger is in force during a test
+
+    call_command("flush", interactive=False, verbosity=0)  # what pytest-django runs after this test
+    assert AuditRecord.objects.count() == 0
+
+    record(Actor.cli("test"), "plumbing.check")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AuditRecord.objects.all().delete()  # and in force again after the flush
