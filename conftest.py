@@ -27,9 +27,10 @@ Database:
         clock.shift(timedelta(days=15))             # or a number of seconds
         assert clock.now() == ...                   # django.utils.timezone.now()
 
-    It starts frozen at ``coffre.testing.clock.CLOCK_START`` (2026-01-15 09:00 UTC); time does not pass by itself (``tick=False``), so a
-    test decides every instant. It patches time.time, datetime.now & co. in this process (all
-    threads), not in subprocesses, and not time.monotonic.
+    It starts frozen at ``coffre.testing.clock.CLOCK_START`` (2026-01-15 09:00 UTC); time does
+    not pass by itself (``tick=False``), so a test decides every instant. It patches time.time,
+    datetime.now & co. in this process (all threads), not in subprocesses, and not
+    time.monotonic.
 
 ``gunicorn_server`` -- the production HTTP server (gunicorn, coffre/gunicorn_conf.py) started in
     a subprocess on a free port of 127.0.0.1, serving the test database; yields its base URL

@@ -17,7 +17,9 @@ def opener() -> urllib.request.OpenerDirector:
         def redirect_request(self, *args, **kwargs):
             return None
 
-    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect)
+    return urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()), NoRedirect
+    )
 
 
 def log_in(base_url: str, username: str, password: str) -> tuple[int, str]:
@@ -25,10 +27,17 @@ def log_in(base_url: str, username: str, password: str) -> tuple[int, str]:
     with browser.open(f"{base_url}/admin/login/") as page:
         form = page.read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    data = urllib.parse.urlencode({
-        "csrfmiddlewaretoken": token, "username": username, "password": password, "next": "/admin/",
-    }).encode()
-    request = urllib.request.Request(f"{base_url}/admin/login/", data=data, headers={"Referer": f"{base_url}/admin/login/"})
+    data = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{base_url}/admin/login/", data=data, headers={"Referer": f"{base_url}/admin/login/"}
+    )
     try:
         with browser.open(request) as answer:
             return answer.status, answer.read().decode()

@@ -33,10 +33,13 @@ def test_outbound_datagrams_and_name_lookups_are_refused():
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         with pytest.raises(NetworkBlocked):
             sock.sendto(b"query", ("192.0.2.53", 53))
-    with pytest.raises(NetworkBlocked, match="resolving 'pypi.org' refused"):
+    with pytest.raises(socket.gaierror, match="blocked in tests: resolving 'pypi.org' refused"):
         socket.create_connection(("pypi.org", 443), timeout=2)
-    with pytest.raises(NetworkBlocked):
-        socket.getaddrinfo("example.com", 80)
+    for lookup in (socket.getaddrinfo, socket.gethostbyname, socket.gethostbyname_ex, socket.gethostbyaddr):
+        with pytest.raises(socket.gaierror, match="blocked in tests"):
+            lookup("example.com")
+    assert socket.gethostbyname("localhost") == "127.0.0.1"
+    assert socket.getfqdn("mail.example.com") == "mail.example.com"  # survives, as offline
 
 
 def test_loopback_and_unix_sockets_are_allowed(tmp_path):

@@ -87,7 +87,8 @@ class PeriodicEntry:
             ) from None
         if not isinstance(task, Task):
             raise ImproperlyConfigured(
-                f"COFFRE_PERIODIC_TASKS[{self.name!r}]: {self.task_path!r} is not a task (decorate it with @task)"
+                f"COFFRE_PERIODIC_TASKS[{self.name!r}]: {self.task_path!r} is not a task "
+                "(decorate it with @task)"
             )
         return task
 
@@ -110,14 +111,21 @@ def parse_entry(name: str, spec) -> PeriodicEntry:
         every = spec["every"]
         if isinstance(every, datetime.timedelta):
             every = every.total_seconds()
-        if isinstance(every, bool) or not isinstance(every, int | float) or not every > 0 or math.isinf(every):
+        if (
+            isinstance(every, bool)
+            or not isinstance(every, int | float)
+            or not every > 0
+            or math.isinf(every)
+        ):
             raise ImproperlyConfigured(f"{where}: 'every' must be a positive number of seconds")
         if "timezone" in spec:
             raise ImproperlyConfigured(f"{where}: 'timezone' goes with 'cron' only")
         return PeriodicEntry(name, task_path, Every(float(every)))
     expression = spec["cron"]
     if not isinstance(expression, str) or len(expression.split()) != 5 or not croniter.is_valid(expression):
-        raise ImproperlyConfigured(f"{where}: 'cron' must be a cron expression of five fields, got {expression!r}")
+        raise ImproperlyConfigured(
+            f"{where}: 'cron' must be a cron expression of five fields, got {expression!r}"
+        )
     timezone = spec.get("timezone", settings.TIME_ZONE)
     try:
         ZoneInfo(timezone)

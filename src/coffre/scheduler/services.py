@@ -35,9 +35,11 @@ def sync_states(entries: list[PeriodicEntry], now: datetime.datetime) -> None:
         for state in PeriodicTaskState.objects.filter(name__in=[entry.name for entry in entries])
     }
     missing = [
-        PeriodicTaskState(name=entry.name, schedule=entry.schedule.describe(),
-                          next_run_at=entry.schedule.first_run(now))
-        for entry in entries if entry.name not in existing
+        PeriodicTaskState(
+            name=entry.name, schedule=entry.schedule.describe(), next_run_at=entry.schedule.first_run(now)
+        )
+        for entry in entries
+        if entry.name not in existing
     ]
     if missing:
         # Another scheduler may create the same rows at the same time: the first one wins.
@@ -67,8 +69,13 @@ def run_due(entries: list[PeriodicEntry], now: datetime.datetime) -> list[Enqueu
             state.last_enqueued_at = now
             state.next_run_at = entry.schedule.next_after(state.next_run_at, now)
             state.save(update_fields=["last_enqueued_at", "next_run_at"])
-        logger.info("periodic task %s: enqueued %s (%s), next run at %s",
-                    entry.name, entry.task_path, result.id, state.next_run_at.isoformat())
+        logger.info(
+            "periodic task %s: enqueued %s (%s), next run at %s",
+            entry.name,
+            entry.task_path,
+            result.id,
+            state.next_run_at.isoformat(),
+        )
         enqueued.append(Enqueued(entry.name, str(result.id), state.next_run_at))
     return enqueued
 

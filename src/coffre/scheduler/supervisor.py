@@ -54,9 +54,17 @@ def _child_setup() -> Callable[[], None] | None:
 
 
 class Supervisor:
-    def __init__(self, specs: list[ChildSpec], *, env: dict[str, str] | None = None, initial_backoff: float = 1.0,
-                 max_backoff: float = 60.0, stable_after: float = 60.0, stop_timeout: float = 40.0,
-                 poll_interval: float = 0.2):
+    def __init__(
+        self,
+        specs: list[ChildSpec],
+        *,
+        env: dict[str, str] | None = None,
+        initial_backoff: float = 1.0,
+        max_backoff: float = 60.0,
+        stable_after: float = 60.0,
+        stop_timeout: float = 40.0,
+        poll_interval: float = 0.2,
+    ):
         self.children = [_Child(spec) for spec in specs]
         self.env = env
         self.initial_backoff = initial_backoff
@@ -104,8 +112,14 @@ class Supervisor:
         delay = min(self.max_backoff, self.initial_backoff * 2.0 ** (child.failures - 1))
         child.restart_at = now + delay
         reason = f"signal {signal.Signals(-code).name}" if code < 0 else f"status {code}"
-        logger.warning("run: %s (pid %d) exited unexpectedly with %s after %.1fs; restarting in %gs",
-                       child.spec.name, child.process.pid, reason, ran_for, delay)
+        logger.warning(
+            "run: %s (pid %d) exited unexpectedly with %s after %.1fs; restarting in %gs",
+            child.spec.name,
+            child.process.pid,
+            reason,
+            ran_for,
+            delay,
+        )
         child.process = None
 
     def run(self) -> int:
@@ -123,7 +137,9 @@ class Supervisor:
         return self._stop_all(self._stop_signal)
 
     def _stop_all(self, signum: int) -> int:
-        running = [child for child in self.children if child.process is not None and child.process.poll() is None]
+        running = [
+            child for child in self.children if child.process is not None and child.process.poll() is None
+        ]
         for child in running:
             child.process.send_signal(signum)
         deadline = time.monotonic() + self.stop_timeout
@@ -131,8 +147,9 @@ class Supervisor:
             if self._forced or time.monotonic() >= deadline:
                 for child in running:
                     if child.process.poll() is None:
-                        logger.warning("run: %s (pid %d) did not stop, killing it", child.spec.name,
-                                       child.process.pid)
+                        logger.warning(
+                            "run: %s (pid %d) did not stop, killing it", child.spec.name, child.process.pid
+                        )
                         child.process.kill()
                 for child in running:
                     child.process.wait()

@@ -15,8 +15,9 @@ _original = {}
 
 
 def _postgres_sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-    statements = _original[type(self)](self, style, tables, reset_sequences=reset_sequences,
-                                         allow_cascade=allow_cascade)
+    statements = _original[type(self)](
+        self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+    )
     if not statements:
         return statements
     with self.connection.cursor() as cursor:
@@ -35,8 +36,9 @@ def _postgres_sql_flush(self, style, tables, *, reset_sequences=False, allow_cas
 
 
 def _sqlite_sql_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
-    statements = _original[type(self)](self, style, tables, reset_sequences=reset_sequences,
-                                     allow_cascade=allow_cascade)
+    statements = _original[type(self)](
+        self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+    )
     if not statements:
         return statements
     placeholders = ", ".join("%s" for _ in tables)

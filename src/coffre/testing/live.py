@@ -81,8 +81,15 @@ def child_environment(**extra: str) -> dict[str, str]:
     return env
 
 
-def wait_for_http(host: str, port: int, *, process: subprocess.Popen | None = None, timeout: float = 60,
-                  path: str = "/", output: Path | None = None) -> None:
+def wait_for_http(
+    host: str,
+    port: int,
+    *,
+    process: subprocess.Popen | None = None,
+    timeout: float = 60,
+    path: str = "/",
+    output: Path | None = None,
+) -> None:
     """Wait until an HTTP request to host:port gets any answer; fail early if ``process`` dies."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -140,9 +147,20 @@ class GunicornServer:
         )
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "python:coffre.gunicorn_conf",
-                 "--bind", f"fd://{sock.fileno()}", "coffre.wsgi:application"],
-                env=env, pass_fds=[sock.fileno()], stdout=handle, stderr=subprocess.STDOUT,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--config",
+                    "python:coffre.gunicorn_conf",
+                    "--bind",
+                    f"fd://{sock.fileno()}",
+                    "coffre.wsgi:application",
+                ],
+                env=env,
+                pass_fds=[sock.fileno()],
+                stdout=handle,
+                stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
             )
         finally:

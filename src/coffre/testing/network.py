@@ -1,10 +1,12 @@
 """Block outbound network traffic from the test process.
 
 Every ``connect``/``connect_ex``/``sendto``/``sendmsg`` of a Python socket to an address outside
-the loopback range (127.0.0.0/8, ::1) raises ``NetworkBlocked``, and so does resolving a host
-name other than localhost (a DNS query would leave the machine). Unix sockets and loopback
-connections (the test database, servers started by the tests) are allowed. Subprocesses are not
-guarded: they must be pointed at loopback by the test that starts them.
+the loopback range (127.0.0.0/8, ::1) raises ``NetworkBlocked``. Resolving a host name other than
+localhost (a DNS query would leave the machine) fails as on a machine without network: with
+``socket.gaierror`` (an OSError, which code such as ``socket.getfqdn`` is built to survive),
+whose message says that the tests block it. Unix sockets and loopback connections (the test
+database, servers started by the tests) are allowed. Subprocesses are not guarded: they must be
+pointed at loopback by the test that starts them.
 """
 
 import ipaddress
@@ -64,13 +66,29 @@ def _guard_sendmsg(self, buffers, ancdata=(), flags=0, address=None):
     return _originals["sendmsg"](self, buffers, ancdata, flags)
 
 
-def _guard_getaddrinfo(host, *args, **kwargs):
+def _refuse_lookup(host) -> None:
     if host is not None and not _is_loopback_host(host):
-        raise NetworkBlocked(
-            f"network access is blocked in tests: resolving {host!r} refused "
-            "(use 127.0.0.1 or localhost)"
+        raise socket.gaierror(
+            socket.EAI_NONAME,
+            f"network access is blocked in tests: resolving {host!r} refused (use 127.0.0.1 or localhost)",
         )
+
+
+def _guard_getaddrinfo(host, *args, **kwargs):
+    _refuse_lookup(host)
     return _originals["getaddrinfo"](host, *args, **kwargs)
+
+
+def _guarded_lookup(name: str):
+    def lookup(host, *args, **kwargs):
+        _refuse_lookup(host)
+        return _originals[name](host, *args, **kwargs)
+
+    lookup.__name__ = name
+    return lookup
+
+
+_LOOKUPS = ("gethostbyname", "gethostbyname_ex", "gethostbyaddr")
 
 
 def block_outbound_network() -> None:
@@ -79,6 +97,9 @@ def block_outbound_network() -> None:
     for name in ("connect", "connect_ex", "sendto", "sendmsg"):
         _originals[name] = getattr(socket.socket, name)
     _originals["getaddrinfo"] = socket.getaddrinfo
+    for name in _LOOKUPS:
+        _originals[name] = getattr(socket, name)
+        setattr(socket, name, _guarded_lookup(name))
     socket.socket.connect = _guard_connect
     socket.socket.connect_ex = _guard_connect_ex
     socket.socket.sendto = _guard_sendto
@@ -90,5 +111,6 @@ def allow_network() -> None:
     for name in ("connect", "connect_ex", "sendto", "sendmsg"):
         if name in _originals:
             setattr(socket.socket, name, _originals.pop(name))
-    if "getaddrinfo" in _originals:
-        socket.getaddrinfo = _originals.pop("getaddrinfo")
+    for name in ("getaddrinfo", *_LOOKUPS):
+        if name in _originals:
+            setattr(socket, name, _originals.pop(name))

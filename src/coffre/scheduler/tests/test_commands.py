@@ -38,11 +38,14 @@ def test_scheduler_with_nothing_configured_does_nothing(clock):
     assert DBTaskResult.objects.count() == 0
 
 
-@pytest.mark.parametrize("config, message", [
-    ({"tick": {"task": TICK, "every": -1}}, "positive number"),
-    ({"tick": {"task": "coffre.scheduler.tests.tasks.not_a_task", "every": 60}}, "is not a task"),
-    ({"tick": {"task": "coffre.nowhere.task", "every": 60}}, "cannot import"),
-])
+@pytest.mark.parametrize(
+    "config, message",
+    [
+        ({"tick": {"task": TICK, "every": -1}}, "positive number"),
+        ({"tick": {"task": "coffre.scheduler.tests.tasks.not_a_task", "every": 60}}, "is not a task"),
+        ({"tick": {"task": "coffre.nowhere.task", "every": 60}}, "cannot import"),
+    ],
+)
 def test_a_bad_schedule_stops_the_start_up_checks(config, message):
     with override_settings(COFFRE_PERIODIC_TASKS=config):
         with pytest.raises(SystemCheckError, match=message) as error:

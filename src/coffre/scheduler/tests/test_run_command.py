@@ -30,8 +30,13 @@ def test_run_serves_runs_tasks_restarts_and_stops(transactional_db, tmp_path):
     log_path = tmp_path / "run.log"
     env = child_environment(COFFRE_BIND=f"127.0.0.1:{port}", COFFRE_WEB_WORKERS="1")
     with open(log_path, "w") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "coffre.cli", "run"], env=env, stdout=log_file,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "coffre.cli", "run"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     try:
         wait_for_http("127.0.0.1", port, process=process, output=log_path)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/") as page:
@@ -49,7 +54,9 @@ def test_run_serves_runs_tasks_restarts_and_stops(transactional_db, tmp_path):
         [scheduler_pid] = started_pids(log_path.read_text(), "scheduler")
         os.kill(scheduler_pid, signal.SIGKILL)
         wait_until(lambda: len(started_pids(log_path.read_text(), "scheduler")) == 2, timeout=60)
-        assert f"scheduler (pid {scheduler_pid}) exited unexpectedly with signal SIGKILL" in log_path.read_text()
+        assert (
+            f"scheduler (pid {scheduler_pid}) exited unexpectedly with signal SIGKILL" in log_path.read_text()
+        )
 
         assert stop_process(process, signal.SIGTERM, timeout=60) == 0
     finally:
@@ -72,14 +79,22 @@ def test_run_refuses_to_start_on_an_unmigrated_database(monkeypatch):
 
 
 def test_the_worker_follows_the_task_backend():
-    assert worker_argv({"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]}})[
-        -4:] == ["db_worker", "--queue-name", "default,mail", "--no-reload"]
+    assert worker_argv(
+        {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "mail"]}}
+    )[-4:] == ["db_worker", "--queue-name", "default,mail", "--no-reload"]
     assert worker_argv({"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}})[-5:] == [
-        "rqworker", "--job-class", "django_tasks_rq.backend.Job", "--with-scheduler", "default"]
+        "rqworker",
+        "--job-class",
+        "django_tasks_rq.backend.Job",
+        "--with-scheduler",
+        "default",
+    ]
     assert worker_argv({"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}) is None
 
 
 def test_listen_urls_tell_where_to_point_a_browser():
     assert listen_urls(["127.0.0.1:8000"]) == ["http://127.0.0.1:8000/"]
     assert listen_urls(["0.0.0.0:8080", "unix:/run/coffre.sock"]) == [
-        "http://127.0.0.1:8080/ (on all interfaces)", "unix:/run/coffre.sock"]
+        "http://127.0.0.1:8080/ (on all interfaces)",
+        "unix:/run/coffre.sock",
+    ]

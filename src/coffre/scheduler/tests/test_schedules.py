@@ -59,12 +59,14 @@ def test_a_quarter_hourly_cron_runs_in_both_passes_of_the_repeated_hour():
 
 
 def test_configured_entries_parse_both_kinds():
-    entries = configured_entries({
-        "cleanup": {"task": TASK, "every": 300},
-        "digest": {"task": TASK, "cron": "30 6 * * 1-5", "timezone": "Europe/Brussels"},
-        "report": {"task": TASK, "cron": "0 1 1 * *"},
-        "often": {"task": TASK, "every": datetime.timedelta(minutes=1)},
-    })
+    entries = configured_entries(
+        {
+            "cleanup": {"task": TASK, "every": 300},
+            "digest": {"task": TASK, "cron": "30 6 * * 1-5", "timezone": "Europe/Brussels"},
+            "report": {"task": TASK, "cron": "0 1 1 * *"},
+            "often": {"task": TASK, "every": datetime.timedelta(minutes=1)},
+        }
+    )
     assert [entry.name for entry in entries] == ["cleanup", "digest", "report", "often"]
     assert entries[0].schedule == Every(300)
     assert entries[1].schedule == Cron("30 6 * * 1-5", "Europe/Brussels")
@@ -73,20 +75,23 @@ def test_configured_entries_parse_both_kinds():
     assert entries[0].load_task().name == "tick"
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"task": TASK}, "exactly one of"),
-    ({"task": TASK, "every": 60, "cron": "* * * * *"}, "exactly one of"),
-    ({"task": TASK, "every": 0}, "positive number"),
-    ({"task": TASK, "every": "60"}, "positive number"),
-    ({"task": TASK, "every": True}, "positive number"),
-    ({"task": TASK, "every": 60, "timezone": "UTC"}, "'timezone' goes with 'cron'"),
-    ({"task": TASK, "cron": "61 * * * *"}, "cron expression"),
-    ({"task": TASK, "cron": "* * * * * *"}, "cron expression"),
-    ({"task": TASK, "cron": "0 2 * * *", "timezone": "Mars/Olympus"}, "unknown timezone"),
-    ({"task": "tick", "every": 60}, "dotted path"),
-    ({"task": TASK, "every": 60, "priority": 3}, "unknown keys"),
-    ("every minute", "expected a dict"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"task": TASK}, "exactly one of"),
+        ({"task": TASK, "every": 60, "cron": "* * * * *"}, "exactly one of"),
+        ({"task": TASK, "every": 0}, "positive number"),
+        ({"task": TASK, "every": "60"}, "positive number"),
+        ({"task": TASK, "every": True}, "positive number"),
+        ({"task": TASK, "every": 60, "timezone": "UTC"}, "'timezone' goes with 'cron'"),
+        ({"task": TASK, "cron": "61 * * * *"}, "cron expression"),
+        ({"task": TASK, "cron": "* * * * * *"}, "cron expression"),
+        ({"task": TASK, "cron": "0 2 * * *", "timezone": "Mars/Olympus"}, "unknown timezone"),
+        ({"task": "tick", "every": 60}, "dotted path"),
+        ({"task": TASK, "every": 60, "priority": 3}, "unknown keys"),
+        ("every minute", "expected a dict"),
+    ],
+)
 def test_bad_entries_are_refused_with_their_name(spec, message):
     with pytest.raises(ImproperlyConfigured, match=message) as error:
         parse_entry("nightly", spec)

@@ -67,7 +67,9 @@ def test_runs_missed_while_down_are_made_once(clock):
 
 @pytest.mark.django_db
 def test_a_cron_task_waits_for_its_time_in_its_zone(clock):
-    entries = configured_entries({"nightly": {"task": TICK, "cron": "0 2 * * *", "timezone": "Europe/Brussels"}})
+    entries = configured_entries(
+        {"nightly": {"task": TICK, "cron": "0 2 * * *", "timezone": "Europe/Brussels"}}
+    )
     clock.move_to("2026-01-15T09:00:00+00:00")
 
     assert tick(entries) == []

@@ -51,7 +51,9 @@ def test_a_dying_child_is_restarted_with_growing_backoff(caplog):
         supervisor.stop()
         thread.join()
 
-    restarts = [record.getMessage() for record in caplog.records if "exited unexpectedly" in record.getMessage()]
+    restarts = [
+        record.getMessage() for record in caplog.records if "exited unexpectedly" in record.getMessage()
+    ]
     assert all(message.startswith("run: crasher") and "with status 3" in message for message in restarts)
     delays = [re.search(r"restarting in (\S+)s$", message).group(1) for message in restarts]
     assert delays[:4] == ["0.05", "0.1", "0.2", "0.2"]
@@ -91,8 +93,9 @@ def test_a_child_that_ignores_the_signal_is_killed_after_the_timeout(tmp_path):
         f"pathlib.Path({str(tmp_path)!r}, 'ready').touch()\n"
         "time.sleep(600)\n"
     )
-    supervisor = Supervisor([ChildSpec("stubborn", [sys.executable, "-c", script])], stop_timeout=0.5,
-                            poll_interval=0.01)
+    supervisor = Supervisor(
+        [ChildSpec("stubborn", [sys.executable, "-c", script])], stop_timeout=0.5, poll_interval=0.01
+    )
     thread, results = run_in_thread(supervisor)
     wait_until(lambda: (tmp_path / "ready").exists())
     supervisor.stop(signal.SIGTERM)

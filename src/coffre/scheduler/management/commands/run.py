@@ -35,12 +35,21 @@ def worker_argv(tasks_settings: dict) -> list[str] | None:
     if backend == DATABASE_BACKEND:
         return coffre_command("db_worker", "--queue-name", ",".join(queues), "--no-reload")
     if backend == RQ_BACKEND:
-        return coffre_command("rqworker", "--job-class", "django_tasks_rq.backend.Job", "--with-scheduler", *queues)
+        return coffre_command(
+            "rqworker", "--job-class", "django_tasks_rq.backend.Job", "--with-scheduler", *queues
+        )
     return None
 
 
 def server_argv() -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--config", "python:coffre.gunicorn_conf", "coffre.wsgi:application"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--config",
+        "python:coffre.gunicorn_conf",
+        "coffre.wsgi:application",
+    ]
 
 
 def listen_urls(binds: list[str]) -> list[str]:
@@ -90,8 +99,10 @@ class Command(BaseCommand):
         if not no_worker:
             argv = worker_argv(settings.TASKS)
             if argv is None:
-                logger.warning("run: no worker for task backend %s: start its worker yourself",
-                               settings.TASKS["default"]["BACKEND"])
+                logger.warning(
+                    "run: no worker for task backend %s: start its worker yourself",
+                    settings.TASKS["default"]["BACKEND"],
+                )
             else:
                 specs.append(ChildSpec("worker", argv))
         if not no_scheduler:

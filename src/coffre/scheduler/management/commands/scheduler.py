@@ -25,19 +25,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="enqueue what is due now, then exit")
-        parser.add_argument("--max-sleep", type=float, default=30.0,
-                            help="longest sleep between two looks at the schedule (seconds, default 30)")
+        parser.add_argument(
+            "--max-sleep",
+            type=float,
+            default=30.0,
+            help="longest sleep between two looks at the schedule (seconds, default 30)",
+        )
 
     def handle(self, *args, once: bool, max_sleep: float, verbosity: int, **options):
         entries = configured_entries()
         for entry in entries:
             entry.load_task()
         if once:
-            for enqueued in self._tick(entries):
+            for run in self._tick(entries):
                 if verbosity >= 1:
-                    self.stdout.write(
-                        f"{enqueued.name}: enqueued {enqueued.result_id}, next run at {enqueued.next_run_at.isoformat()}"
-                    )
+                    next_run = run.next_run_at.isoformat()
+                    self.stdout.write(f"{run.name}: enqueued {run.result_id}, next run at {next_run}")
             return
 
         stop = threading.Event()
@@ -60,7 +63,9 @@ class Command(BaseCommand):
                 # The database restarted or stayed locked: try again later rather than die.
                 failures += 1
                 delay = min(max_sleep, 2.0 ** min(failures, 6))
-                logger.warning("scheduler: database error (%s); retrying in %.0fs", exc.__class__.__name__, delay)
+                logger.warning(
+                    "scheduler: database error (%s); retrying in %.0fs", exc.__class__.__name__, delay
+                )
                 close_old_connections()
                 stop.wait(delay)
                 continue
