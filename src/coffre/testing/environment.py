@@ -29,6 +29,7 @@ def prepare_environment() -> Path:
     global _OWN_VAR_DIR
     if _OWN_VAR_DIR is None:
         _OWN_VAR_DIR = Path(tempfile.mkdtemp(prefix="coffre-test-"))
+        (_OWN_VAR_DIR / "static").mkdir()  # STATIC_ROOT, which WhiteNoise wants to exist
     os.environ["COFFRE_VAR_DIR"] = str(_OWN_VAR_DIR)
     os.environ["COFFRE_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode("ascii")
     os.environ.pop("COFFRE_MASTER_KEY_FILE", None)
