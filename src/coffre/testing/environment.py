@@ -13,6 +13,7 @@ conftest.py to change what settings.py reads. Each run gets:
   PostgreSQL (``DATABASE_URL``) pytest-django creates ``test_<name>`` as usual.
 """
 
+import atexit
 import base64
 import os
 import shutil
@@ -30,6 +31,8 @@ def prepare_environment() -> Path:
     if _OWN_VAR_DIR is None:
         _OWN_VAR_DIR = Path(tempfile.mkdtemp(prefix="coffre-test-"))
         (_OWN_VAR_DIR / "static").mkdir()  # STATIC_ROOT, which WhiteNoise wants to exist
+        # Also when pytest stops before pytest_unconfigure (e.g. a conftest that does not import).
+        atexit.register(shutil.rmtree, _OWN_VAR_DIR, True)
     os.environ["COFFRE_VAR_DIR"] = str(_OWN_VAR_DIR)
     os.environ["COFFRE_MASTER_KEY"] = base64.b64encode(os.urandom(32)).decode("ascii")
     os.environ.pop("COFFRE_MASTER_KEY_FILE", None)
