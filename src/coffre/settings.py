@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "coffre.mailbox",
     "coffre.oauth",
     "coffre.api",
+    "coffre.scheduler",
     "coffre.demo",
 ]
 
@@ -173,6 +174,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Periodic tasks enqueued by `coffre scheduler` (coffre.scheduler.schedules): name ->
+# {"task": "dotted.path.to.task", "every": seconds} or {"task": ..., "cron": "0 2 * * *",
+# "timezone": "Europe/Brussels"}.
+COFFRE_PERIODIC_TASKS: dict[str, dict] = {}
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
 

@@ -1,0 +1,6 @@
+"""Test-suite plumbing shared by every test of Coffre (see the repository's conftest.py).
+
+Imported only by pytest: ``environment`` is a plugin loaded with ``-p`` before Django's settings,
+``network`` blocks outbound connections, ``live`` starts the real HTTP server on the test database.
+Nothing here is used by the running application.
+"""
