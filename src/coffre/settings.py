@@ -177,7 +177,12 @@ TASKS = {
 # Periodic tasks enqueued by `coffre scheduler` (coffre.scheduler.schedules): name ->
 # {"task": "dotted.path.to.task", "every": seconds} or {"task": ..., "cron": "0 2 * * *",
 # "timezone": "Europe/Brussels"}.
-COFFRE_PERIODIC_TASKS: dict[str, dict] = {}
+COFFRE_PERIODIC_TASKS: dict[str, dict] = {
+    # Content left in storage by publications that never committed (a killed process).
+    "cleanup-orphan-blobs": {"task": "coffre.mailbox.tasks.cleanup_orphan_blobs", "every": 15 * 60},
+    # Used JWT ids and expired access tokens.
+    "purge-oauth-records": {"task": "coffre.oauth.tasks.purge_expired_oauth_records", "every": 10 * 60},
+}
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
 

@@ -32,7 +32,8 @@ def test_scheduler_once_enqueues_what_is_due_and_exits(clock):
 
 
 @pytest.mark.django_db
-def test_scheduler_with_nothing_configured_does_nothing(clock):
+def test_scheduler_with_nothing_configured_does_nothing(clock, settings):
+    settings.COFFRE_PERIODIC_TASKS = {}
     call_command("scheduler", "--once", stdout=io.StringIO())
     assert PeriodicTaskState.objects.count() == 0
     assert DBTaskResult.objects.count() == 0
