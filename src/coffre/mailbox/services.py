@@ -318,9 +318,9 @@ def link_message(message_id: str, recipient_cbes: list[str], publisher: Publishe
             if cbe not in already
         ]
         Message.objects.bulk_create(copies)  # sets the primary keys (RETURNING)
-        Attachment.objects.bulk_create([_copy_attachment(item, copy) for copy in copies for item in attachments])
+        Attachment.objects.bulk_create([_clone(item, message=copy) for copy in copies for item in attachments])
         if payment is not None:
-            PaymentData.objects.bulk_create([_copy_payment(payment, copy) for copy in copies])
+            PaymentData.objects.bulk_create([_clone(payment, message=copy) for copy in copies])
         record(
             actor,
             "linkEboxMessage",
@@ -335,45 +335,24 @@ def link_message(message_id: str, recipient_cbes: list[str], publisher: Publishe
     return Linked(message_id, original.expiration_date, linked=len(eboxes), refused=refused)
 
 
-_COPIED_FIELDS = [
-    "message_id", "subject", "expiration_date", "registered_mail", "for_attention_id", "for_attention_type",
-    "for_attention_name", "message_type_id", "sender_organization_id", "sender_application_id",
-    "original_message_id", "body", "body_main_content", "business_data", "reply_authorized",
-    "attachments_size", "search_fr", "search_nl", "search_de", "search_en",
-]
+def _clone(instance, **changes):
+    """An unsaved copy of ``instance`` with ``changes`` (field names), without its primary key."""
+    replaced = set()
+    for name in changes:
+        field = instance._meta.get_field(name)
+        replaced |= {field.name, field.attname}
+    values = {
+        field.attname: getattr(instance, field.attname)
+        for field in instance._meta.concrete_fields
+        if not field.primary_key and field.attname not in replaced
+    }
+    return type(instance)(**values, **changes)
 
 
 def _copy_message(original: Message, ebox: Ebox, now: datetime, client_id: str) -> Message:
-    values = {name: getattr(original, name) for name in _COPIED_FIELDS}
-    return Message(ebox=ebox, receipt_date=now, publisher_client_id=client_id, **values)
-
-
-def _copy_attachment(item: Attachment, message: Message) -> Attachment:
-    return Attachment(
-        message=message,
-        attachment_id=item.attachment_id,
-        position=item.position,
-        title=item.title,
-        file_name=item.file_name,
-        media_type=item.media_type,
-        main_content=item.main_content,
-        signed=item.signed,
-        blob_id=item.blob_id,
-    )
-
-
-def _copy_payment(payment: PaymentData, message: Message) -> PaymentData:
-    return PaymentData(
-        message=message,
-        payment_data_id=payment.payment_data_id,
-        amount=payment.amount,
-        vat_amount=payment.vat_amount,
-        currency=payment.currency,
-        due_date=payment.due_date,
-        iban=payment.iban,
-        bic=payment.bic,
-        reference=payment.reference,
-    )
+    """The message as it arrives in another e-Box: new, unread, visible."""
+    return _clone(original, ebox=ebox, receipt_date=now, read_at=None, visible=True, created_at=now,
+                  publisher_client_id=client_id)
 
 
 def mark_read_if_main(message: Message, *, main_content: bool) -> bool:
