@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def operator(client):
-    client.force_login(get_user_model().objects.create_superuser("op", "op@example.test", "x" * 20))
+    client.force_login(get_user_model().objects.create_superuser("op@example.test", "x" * 20))
     return client
 
 

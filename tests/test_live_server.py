@@ -53,11 +53,11 @@ def test_the_server_serves_the_admin_login_page(gunicorn_server):
 
 
 def test_the_server_sees_what_the_test_wrote(gunicorn_server):
-    get_user_model().objects.create_superuser("alice", "alice@a.example", "correct horse battery")
+    get_user_model().objects.create_superuser("alice@a.example", "correct horse battery")
 
-    status, location = log_in(gunicorn_server, "alice", "correct horse battery")
+    status, location = log_in(gunicorn_server, "alice@a.example", "correct horse battery")
     assert (status, location) == (302, "/admin/")
 
-    status, page = log_in(gunicorn_server, "alice", "wrong password")
+    status, page = log_in(gunicorn_server, "alice@a.example", "wrong password")
     assert status == 200
     assert "errornote" in page  # the form again, with its error

@@ -1,7 +1,7 @@
 """The admin shows webservice clients read-only, and never tokens."""
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth import get_user_model
 
 from coffre.audit.services import token_hash
 from coffre.oauth.testing import issue_token
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def operator(client):
-    user = User.objects.create_superuser("operator", "operator@example.be", "a long passphrase")
+    user = get_user_model().objects.create_superuser("operator@example.be", "a long passphrase")
     client.force_login(user)
     return client
 

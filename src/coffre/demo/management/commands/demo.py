@@ -36,6 +36,7 @@ BAKERY = "0456789034"
 ONSS = "0406798006"
 SPF = "0308357159"
 ACTOR = Actor.cli("demo")
+ADMIN_EMAIL = "admin@coffre.example"
 
 REFERENCE_DATA = {
     "organizations": [
@@ -108,7 +109,7 @@ def _admin_password(directory: Path) -> str:
             handle.write(secrets.token_urlsafe(12))
     password = path.read_text().strip()
     users = get_user_model().objects
-    admin = users.filter(username="admin").first() or users.create_superuser("admin", "admin@example.test", password)
+    admin = users.filter(email=ADMIN_EMAIL).first() or users.create_superuser(ADMIN_EMAIL, password)
     if not admin.check_password(password):
         admin.set_password(password)
         admin.save()
@@ -164,7 +165,7 @@ class Command(BaseCommand):
                              "certificate": str(directory / f"{name}.cert.pem")}
         published = _publish_documents({"ONSS": clients["sender"]["client_id"],
                                         "SPF": clients["spf-sender"]["client_id"]})
-        summary = {"admin": {"username": "admin", "password": password}, "clients": clients,
+        summary = {"admin": {"email": ADMIN_EMAIL, "password": password}, "clients": clients,
                    "demo_enterprise": BAKERY, "documents_published": published}
         (directory / "credentials.json").write_text(json.dumps(summary, indent=2))
         os.chmod(directory / "credentials.json", 0o600)
@@ -173,7 +174,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"Demo data ready ({published} new document(s)).\n"
-            f"  Operator console: /admin/  user admin, password {password}\n"
+            f"  Operator console: /admin/  e-mail {ADMIN_EMAIL}, password {password}\n"
             f"  Demo e-Box: Boulangerie Dupont SRL ({BAKERY})\n"
             f"  Webservice clients (keys under {directory}):\n"
             + "".join(f"    {name}: {info['client_id']} (enterprise {info['enterprise']})\n"
