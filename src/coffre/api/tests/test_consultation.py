@@ -328,6 +328,15 @@ def test_malformed_patch(world, body):
     assert world.alice.patch("ebox/messages", body).status_code == 400
 
 
+@pytest.mark.parametrize("visible", ["no", "false", 0, 1])
+def test_visible_must_be_a_json_boolean(world, visible):
+    message_id = world.publish_pdf()
+    response = world.alice.patch("ebox/messages", {"items": [{"messageId": message_id, "visible": visible}]})
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "INVALID_INPUT"
+    assert world.alice.get(f"ebox/messages/{message_id}").json()["visible"] is True
+
+
 def test_malformed_json_patch(world):
     response = world.alice.http.patch("/REST/ebox/enterprise/messageRegistry/v2/ebox/messages", "{oops",
                                       content_type="application/merge-patch+json", secure=True,
