@@ -22,6 +22,7 @@ def _arguments(argv):
                         help=f"fuzz: generated cases per operation and mode (default {fuzz.DEFAULT_EXAMPLES})")
     parser.add_argument("--seed", type=int, default=fuzz.DEFAULT_SEED, help="fuzz: Hypothesis seed")
     parser.add_argument("--no-fuzz", action="store_true", help="run the live checks only")
+    parser.add_argument("--database-url", help="run the instance on this empty database (default: a fresh SQLite file)")
     parser.add_argument("--keep", action="store_true", help="keep the throw-away instance's directory")
     return parser.parse_args(argv)
 
@@ -44,7 +45,7 @@ def main(argv=None) -> int:
         report.say(f"  {number}. [{deviation.kind}] {deviation.name}\n     why: {deviation.reason}\n     where: {where}")
 
     fuzz_result = None
-    server = Server(keep=options.keep, say=report.say)
+    server = Server(keep=options.keep, say=report.say, database_url=options.database_url)
     try:
         report.section("Set-up")
         instance = server.provision()

@@ -18,7 +18,7 @@ import base64
 import copy
 import hashlib
 import json
-import random
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
@@ -35,11 +35,17 @@ from coffre.conformance.report import Report
 from coffre.conformance.server import API_ROOT, Instance, Server
 from coffre.conformance.spec import Contract
 
-DEFAULT_EXAMPLES = 30
+DEFAULT_EXAMPLES = 50
 DEFAULT_SEED = 20260301
 TIMEOUT = 60
 PUBLISH = "POST /publishMessage"
 # Media types a file part is sent with: the contract's (with the image deviation) and some it refuses.
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+# The extremes of the formats: the first and last days a date can name, instants that leave the
+# years 1..9999 once converted to UTC or to Europe/Brussels.
+EXTREME_DATES = ("0001-01-01", "9999-12-31")
+EXTREME_DATE_TIMES = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "9999-12-31T23:30:00Z",
+                      "9999-12-31", "0001-01-01")
 REFUSED_TYPES = ("application/octet-stream", "image/svg+xml", "application/x-msdownload", "text/javascript", "")
 
 
@@ -54,10 +60,13 @@ class Finding:
 @dataclass
 class FuzzResult:
     cases: int = 0
+    coverage_cases: int = 0
     statuses: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     server_errors: list[Finding] = field(default_factory=list)
     schema_findings: list[Finding] = field(default_factory=list)  # documented status, body off the schema
     undocumented: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    refusals: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # 4xx: status code reason
+    not_status_messages: list[Finding] = field(default_factory=list)  # 4xx whose body is not a StatusMessage
     notes: list[str] = field(default_factory=list)
 
 
@@ -117,28 +126,35 @@ class Shaper:
         self.accepted_types = contract.spec["definitions"]["Attachment"]["properties"]["mediaType"]["enum"]
         self.descriptions = description_strategy
 
-    def shape(self, label: str, case, draw) -> None:
+    def shape(self, label: str, case, draw, date_parameters: list[str]) -> None:
         names = [name for name in case.path_parameters]
         if names and draw(st.booleans()):
             case.path_parameters = {**case.path_parameters, **self.known.path_values(draw, names)}
+        extremes = [name for name in date_parameters if name in case.query and draw(st.integers(0, 7)) == 0]
+        if extremes:
+            case.query = {**case.query, **{name: draw(st.sampled_from(EXTREME_DATES)) for name in extremes}}
         if label == PUBLISH:
             self.publication(case, draw)
         elif isinstance(case.body, dict) and label == "PATCH /ebox/messages":
             items = case.body.get("items")
+            if not isinstance(items, list) and draw(st.booleans()):
+                items = [{"messageId": "", "visible": draw(st.booleans())}]
             if isinstance(items, list):
                 for item in items:
                     if isinstance(item, dict) and draw(st.booleans()):
                         item["messageId"] = draw(st.sampled_from(self.known.messages))
-                case.body = dict(case.body)
+                case.body = {**case.body, "items": items}
         elif isinstance(case.body, dict) and label == "POST /linkEboxMessage":
             if draw(st.booleans()) and self.known.publications:
                 case.body = {**case.body, "messageId": draw(st.sampled_from(self.known.publications))[0]}
             recipients = case.body.get("recipients")
-            if isinstance(recipients, list):
-                for recipient in recipients:
-                    if isinstance(recipient, dict) and draw(st.booleans()):
-                        recipient["eboxIdValue"] = draw(st.sampled_from(self.known.recipients))
-                case.body = dict(case.body)
+            if isinstance(recipients, list) and draw(st.booleans()):
+                steered = [
+                    {**recipient, "eboxType": draw(st.sampled_from(["enterprise", "enterprise", "citizen"])),
+                     "eboxIdValue": draw(st.sampled_from(self.known.recipients))}
+                    for recipient in recipients if isinstance(recipient, dict)
+                ]
+                case.body = {**case.body, "recipients": steered}
         elif isinstance(case.body, list) and label == "POST /searchMessageStatus":
             body = list(case.body)
             for index, item in enumerate(body):
@@ -153,18 +169,21 @@ class Shaper:
             return
         body = dict(case.body)
         parts = sorted(name for name, value in body.items() if isinstance(value, Binary))
-        content_types = {part: draw(st.sampled_from([*self.accepted_types, *REFUSED_TYPES])) for part in parts}
+        # Mostly media types the contract accepts (with the image deviation), sometimes one it does not.
+        media_types = st.one_of(st.sampled_from(self.accepted_types), st.sampled_from(self.accepted_types),
+                                st.sampled_from(self.accepted_types), st.sampled_from(REFUSED_TYPES))
+        content_types = {part: draw(media_types) for part in parts}
         case.multipart_content_types = {part: kind for part, kind in content_types.items() if kind}
-        style = draw(st.sampled_from(["as generated", "from the definition", "valid skeleton", "valid skeleton"]))
+        style = draw(st.sampled_from(["as generated", "from the definition", "skeleton", "skeleton and definition",
+                                      "skeleton and definition"]))
         if style == "from the definition":
             body["messageToPublish"] = json.dumps(draw(self.descriptions))
-        elif style == "valid skeleton":
+        elif style.startswith("skeleton"):
             description = self.skeleton(parts, body, draw)
-            generated = draw(self.descriptions)
-            if isinstance(generated, dict):
-                for key in draw(st.lists(st.sampled_from(sorted(generated) or ["recipient"]), max_size=3, unique=True)):
-                    if key in generated:
-                        description[key] = generated[key]
+            generated = draw(self.descriptions) if style != "skeleton" else {}
+            if isinstance(generated, dict) and generated:
+                keys = draw(st.lists(st.sampled_from(sorted(generated)), min_size=1, max_size=3, unique=True))
+                description.update({key: generated[key] for key in keys})
             body["messageToPublish"] = json.dumps(description)
         if draw(st.booleans()) and "messageToPublish" in body:  # the JSON part last
             body = {name: value for name, value in body.items() if name != "messageToPublish"} | {
@@ -172,12 +191,20 @@ class Shaper:
         case.body = body
 
     def skeleton(self, parts: list[str], body: dict, draw) -> dict:
+        """A description valid for the demo enterprise, for the file parts of ``body`` (at most two are
+        kept, none left empty), with the extremes of the date formats now and then."""
         instance = self.instance
+        for part in parts[2:]:
+            del body[part]
+        del parts[2:]
+        for part in parts:
+            if not body[part].data:
+                body[part] = Binary(b"%PDF-1.4 fuzz\n%%EOF\n")
         main = draw(st.sampled_from(parts)) if parts else None
         attachments = []
         for part in parts:
             attachment = {"httpPartName": part, "mainContent": part == main}
-            digest = draw(st.sampled_from(["right", "right", "wrong", "none"]))
+            digest = draw(st.sampled_from(["right", "right", "right", "none", "none", "none", "wrong"]))
             if digest != "none":
                 data = body[part].data if digest == "right" else b"something else"
                 attachment["digest"] = {"digestMethod": "sha_256", "digestValue": _digest(data)}
@@ -193,6 +220,14 @@ class Shaper:
         }
         if main is None:
             description["bodyContent"] = {"fr": "Réponse dans le corps du message."}
+        if draw(st.integers(0, 5)) == 0:
+            description["expirationDate"] = draw(st.sampled_from(("2099-12-31T23:59:59+01:00", *EXTREME_DATE_TIMES)))
+        if draw(st.integers(0, 3)) == 0:
+            description["paymentData"] = {
+                "amount": 125.5, "vatAmount": 26.36, "currency": "EUR", "iban": "BE68539007547034",
+                "dueDate": draw(st.sampled_from(("2030-01-31", *EXTREME_DATE_TIMES))),
+                "reference": {"structured": "+++090/9337/55493+++"},
+            }
         return description
 
 
@@ -213,17 +248,18 @@ def _description_strategy(contract: Contract):
     return operation.as_strategy().map(lambda case: case.body)
 
 
-def _redacted_curl(case) -> str:
+def _redacted_curl(case, limit: int = 700) -> str:
     try:
-        return case.as_curl_command(headers={"Authorization": "Bearer $TOKEN"})
+        curl = case.as_curl_command(headers={"Authorization": "Bearer $TOKEN"})
     except Exception as exc:  # a reproduction is a help, never a reason to stop
         return f"(no curl reproduction: {type(exc).__name__})"
+    return curl if len(curl) <= limit else curl[:limit] + " …"
 
 
 def run(server: Server, instance: Instance, contract: Contract, report: Report, *, examples: int = DEFAULT_EXAMPLES,
         seed: int = DEFAULT_SEED) -> FuzzResult:
-    report.section(f"Fuzz (schemathesis {schemathesis.__version__}, {examples} positive + {examples} negative "
-                   f"cases per operation, seed {seed})")
+    report.section(f"Fuzz (schemathesis {schemathesis.__version__}: its coverage phase, then {examples} positive and "
+                   f"{examples} negative cases per operation, seed {seed})")
     token = server.token(instance.conformance)
     headers = {"Authorization": f"Bearer {token}"}
     session = requests.Session()
@@ -242,10 +278,54 @@ def run(server: Server, instance: Instance, contract: Contract, report: Report, 
     operations = {result_.ok().label: result_.ok() for result_ in schema.get_all_operations()}
     order = [PUBLISH] + [label for label in operations if label != PUBLISH]
 
+    def send(label: str, case) -> None:
+        contract_operation = contract.operation(operation_of[label].method, operation_of[label].path)
+        result.cases += 1
+        try:
+            response = case.call(base_url=instance.root, session=session, headers=headers, timeout=TIMEOUT)
+        except requests.RequestException as exc:
+            result.statuses[label]["no answer"] += 1
+            result.server_errors.append(Finding(label, "no answer", type(exc).__name__, _redacted_curl(case)))
+            return
+        status = response.status_code
+        result.statuses[label][status] += 1
+        content_type = (response.headers.get("content-type") or [""])[0]
+        if 400 <= status < 500:
+            result.refusals[label][_reason(status, response.content)] += 1
+            problems = _status_message_problems(contract, content_type, response.content)
+            if problems:
+                result.not_status_messages.append(Finding(label, f"{case.method.upper()} {status}",
+                                                          "; ".join(problems[:2]), _redacted_curl(case)))
+        if status >= 500:
+            result.server_errors.append(Finding(label, status, response.text[:300], _redacted_curl(case)))
+            return
+        if label == PUBLISH and status == 201 and isinstance(case.body, dict):
+            description = _json_or_none(case.body.get("messageToPublish"))
+            recipient = ((description or {}).get("recipient") or {}).get("eboxIdValue")
+            if isinstance(recipient, str):
+                known.publications.append((json.loads(response.content)["messageId"], recipient.rjust(10, "0")))
+        documented, _ = contract_operation.response_schema(status)
+        if not documented or case.method.upper() != contract_operation.method:
+            result.undocumented[label][f"{case.method.upper()} {status}"] += 1
+            return
+        problems = contract.check_response(contract_operation, status, content_type, response.content)
+        if problems:
+            result.schema_findings.append(Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case)))
+
+    operation_of = {label: contract.operation(operation.method, operation.path) for label, operation in operations.items()}
+    # 1. schemathesis' coverage phase: deterministic boundary cases (both modes), sent as generated.
     for label in order:
         operation = operations[label]
-        contract_operation = contract.operation(operation.method, operation.path)
-        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        generation = schema.config.generation_for(operation=operation, phase="coverage")
+        for case in schema.iter_coverage_cases(operation, generation_modes=list(MODES), generation_config=generation):
+            send(label, case)
+    result.coverage_cases = result.cases
+    # 2. property-based fuzz: Hypothesis draws, steered by the Shaper, under a fixed seed.
+    for label in order:
+        operation = operations[label]
+        date_parameters = [parameter["name"] for parameter in operation_of[label].definition.get("parameters", [])
+                           if parameter.get("in") == "query" and parameter.get("format") == "date"]
+        for mode in MODES:
             strategy = operation.as_strategy(generation_mode=mode)
 
             @hypothesis_seed(seed)
@@ -255,34 +335,8 @@ def run(server: Server, instance: Instance, contract: Contract, report: Report, 
             @given(data=st.data())
             def exercise(data):
                 case = data.draw(strategy)
-                shaper.shape(label, case, data.draw)
-                result.cases += 1
-                try:
-                    response = case.call(base_url=instance.root, session=session, headers=headers, timeout=TIMEOUT)
-                except requests.RequestException as exc:
-                    result.statuses[label]["no answer"] += 1
-                    result.server_errors.append(Finding(label, "no answer", type(exc).__name__, _redacted_curl(case)))
-                    return
-                status = response.status_code
-                result.statuses[label][status] += 1
-                if status >= 500:
-                    result.server_errors.append(Finding(label, status, response.text[:300], _redacted_curl(case)))
-                    return
-                if label == PUBLISH and status == 201:
-                    published = json.loads(response.content)
-                    description = _json_or_none(case.body.get("messageToPublish"))
-                    recipient = ((description or {}).get("recipient") or {}).get("eboxIdValue")
-                    if isinstance(recipient, str):
-                        known.publications.append((published["messageId"], recipient.rjust(10, "0")))
-                documented, _ = contract_operation.response_schema(status)
-                if not documented:
-                    result.undocumented[label][status] += 1
-                    return
-                problems = contract.check_response(contract_operation, status,
-                                                   response.headers.get("Content-Type", ""), response.content)
-                if problems:
-                    result.schema_findings.append(Finding(label, status, "; ".join(problems[:3]),
-                                                          _redacted_curl(case)))
+                shaper.shape(label, case, data.draw, date_parameters)
+                send(label, case)
 
             try:
                 exercise()
@@ -290,6 +344,29 @@ def run(server: Server, instance: Instance, contract: Contract, report: Report, 
                 result.notes.append(f"{label}: no {mode.value} case can be generated (nothing to negate)")
     _print(result, contract, report)
     return result
+
+
+def _status_message_problems(contract: Contract, content_type: str, content: bytes) -> list[str]:
+    """NOTES.md: an error body is a StatusMessage, whatever the status (documented or not)."""
+    if not content_type.split(";")[0].strip().lower() == "application/json":
+        return [f"Content-Type {content_type or '(none)'}, not a JSON StatusMessage"]
+    try:
+        return contract.definition_errors("StatusMessage", json.loads(content))
+    except ValueError:
+        return ["the body is not JSON"]
+
+
+def _reason(status: int, content: bytes) -> str:
+    """``400 INVALID_INPUT The media type …``: what a refusal says, without its variable parts."""
+    try:
+        body = json.loads(content)
+    except ValueError:
+        return f"{status} (not JSON)"
+    if not isinstance(body, dict):
+        return f"{status} (not a StatusMessage)"
+    message = str(body.get("message", ""))
+    message = re.sub(r"'[^']*'|\"[^\"]*\"|[0-9a-f-]{36}|\d+", "…", message)
+    return f"{status} {body.get('code')} {message[:70]}"
 
 
 def _json_or_none(text):
@@ -300,6 +377,8 @@ def _json_or_none(text):
 
 
 def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
+    report.say(f"{result.cases} cases: {result.coverage_cases} of the coverage phase, "
+               f"{result.cases - result.coverage_cases} drawn by Hypothesis")
     report.say("status distribution per operation (all cases, positive and negative):")
     for operation in contract.operations:
         counts = result.statuses.get(operation.label, Counter())
@@ -307,8 +386,12 @@ def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
         report.say(f"  {operation.label:<86} {shown or 'no case'}")
     for note in result.notes:
         report.say(f"  note: {note}")
+    report.say("most frequent refusals of the operations that take a body (how far the cases got):")
+    for label in (PUBLISH, "PATCH /ebox/messages", "POST /linkEboxMessage", "POST /searchMessageStatus"):
+        for reason, count in result.refusals.get(label, Counter()).most_common(6):
+            report.say(f"  {label}: {count} x {reason}")
     if result.undocumented:
-        report.say("statuses the Swagger does not document (not a failure; see docs/conformance.md):")
+        report.say("answers the Swagger does not document, by method sent (not a failure; see docs/conformance.md):")
         for label, counts in result.undocumented.items():
             report.say(f"  {label}: " + ", ".join(f"{status} x{count}" for status, count in sorted(counts.items())))
     success = [f for f in result.schema_findings if isinstance(f.status, int) and f.status < 300]
@@ -333,6 +416,10 @@ def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
                      f"{passed} of {sum(counts.values())} cases answered 2xx")
     report.check("fuzz: 2xx responses match their Swagger schema", not success,
                  f"{len(success)} finding(s)" if success else "all 2xx bodies valid")
+    report.check("fuzz: every 4xx answer is a StatusMessage (NOTES.md error body)", not result.not_status_messages,
+                 f"{len(result.not_status_messages)} answer(s) are not" if result.not_status_messages else "all are")
+    for finding in _distinct(result.not_status_messages):
+        report.say(f"  {finding.label} -> {finding.status}: {finding.detail}\n    {finding.reproduction}")
     report.check("fuzz: no server error (5xx or no answer)", not result.server_errors,
                  f"{len(result.server_errors)} server error(s)" if result.server_errors else "none")
     for finding in _distinct(result.server_errors):

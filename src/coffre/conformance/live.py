@@ -12,7 +12,7 @@ import re
 
 from coffre.conformance.calls import Api, Call, b64url_sha256
 from coffre.conformance.report import Report
-from coffre.conformance.server import ALL_SCOPES, REFERENCE_DATA_SCOPE, SCOPE_PREFIX, Instance, Server, tiny_png
+from coffre.conformance.server import REFERENCE_DATA_SCOPE, SCOPE_PREFIX, Instance, Server, tiny_png
 from coffre.conformance.spec import Contract
 from coffre.core.cbe import make_cbe
 

@@ -116,7 +116,7 @@ def _key_and_certificate(directory: Path, name: str) -> tuple[Path, Path]:
 class Server:
     """Owns the throw-away directory and the gunicorn process; use as a context manager."""
 
-    def __init__(self, keep: bool = False, say=print):
+    def __init__(self, keep: bool = False, say=print, database_url: str | None = None):
         self.keep = keep
         self.say = say
         self.directory = Path(tempfile.mkdtemp(prefix="coffre-conformance-"))
@@ -131,6 +131,8 @@ class Server:
             "DJANGO_SETTINGS_MODULE": "coffre.settings",
             "PYTHONUNBUFFERED": "1",
         })
+        if database_url:  # an empty PostgreSQL database instead of the embedded SQLite default
+            self.env["DATABASE_URL"] = database_url
         self.tokens: dict[tuple[str, str | None], str] = {}
 
     def __enter__(self) -> "Server":

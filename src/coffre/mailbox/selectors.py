@@ -71,7 +71,10 @@ def summary(ebox: Ebox, now: dt.datetime | None = None) -> Summary:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=BRUSSELS)
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=BRUSSELS)
+    if day == dt.date.min:  # 0001-01-01 in Brussels is still year 0 in UTC: no datetime holds it
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
+    return start
 
 
 def reference_matches(query: str, lang: str) -> tuple[list[int], list[int], list[int]]:
