@@ -9,5 +9,9 @@ project's own tests never read the official files it checks against.
 
 - ``spec``: load the Swagger, apply the deviations, build JSON Schema validators;
 - ``server``: the throw-away instance (migrate, demo data, clients, gunicorn), torn down at exit;
-- ``live``: the scripted scenario; ``fuzz``: schemathesis; ``report``: PASS/FAIL lines.
+- ``calls``: requests validated against the contract, and the statuses each operation answered;
+- ``live``: the scripted scenario; ``access``: 401/403 on every operation and the coverage table;
+- ``fuzz``: schemathesis; ``report``: PASS/FAIL lines and counts.
+
+See docs/conformance.md.
 """

@@ -18,6 +18,8 @@ import requests
 from coffre.conformance.spec import Contract, Operation
 
 TIMEOUT = 60
+#: An id that names nothing on the instance (404 cases).
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def b64url_sha256(content: bytes) -> str:
@@ -81,9 +83,20 @@ class Api:
         values = {name: quote(str(value), safe="") for name, value in (path or {}).items()}
         return self.root + template.format(**values)
 
-    def call(self, method: str, template: str, token: str | None = None, *, path: dict | None = None,
-             params=None, json_body=None, content_type: str | None = None, files=None, raw: bytes | None = None,
-             headers: dict | None = None) -> Call:
+    def call(
+        self,
+        method: str,
+        template: str,
+        token: str | None = None,
+        *,
+        path: dict | None = None,
+        params=None,
+        json_body=None,
+        content_type: str | None = None,
+        files=None,
+        raw: bytes | None = None,
+        headers: dict | None = None,
+    ) -> Call:
         operation = self.contract.operation(method, template)
         sent = dict(headers or {})
         if token is not None:
@@ -94,10 +107,18 @@ class Api:
             sent["Content-Type"] = content_type or "application/json"
         elif content_type:
             sent["Content-Type"] = content_type
-        response = self.session.request(method, self.url(template, path), params=params, data=data, files=files,
-                                        headers=sent, timeout=TIMEOUT)
-        problems = self.contract.check_response(operation, response.status_code,
-                                                response.headers.get("Content-Type", ""), response.content)
+        response = self.session.request(
+            method,
+            self.url(template, path),
+            params=params,
+            data=data,
+            files=files,
+            headers=sent,
+            timeout=TIMEOUT,
+        )
+        problems = self.contract.check_response(
+            operation, response.status_code, response.headers.get("Content-Type", ""), response.content
+        )
         call = Call(operation, response, problems)
         self.coverage.add(call)
         return call

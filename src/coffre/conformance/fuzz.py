@@ -44,9 +44,20 @@ MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 # The extremes of the formats: the first and last days a date can name, instants that leave the
 # years 1..9999 once converted to UTC or to Europe/Brussels.
 EXTREME_DATES = ("0001-01-01", "9999-12-31")
-EXTREME_DATE_TIMES = ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "9999-12-31T23:30:00Z",
-                      "9999-12-31", "0001-01-01")
-REFUSED_TYPES = ("application/octet-stream", "image/svg+xml", "application/x-msdownload", "text/javascript", "")
+EXTREME_DATE_TIMES = (
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59-12:00",
+    "9999-12-31T23:30:00Z",
+    "9999-12-31",
+    "0001-01-01",
+)
+REFUSED_TYPES = (
+    "application/octet-stream",
+    "image/svg+xml",
+    "application/x-msdownload",
+    "text/javascript",
+    "",
+)
 
 
 @dataclass
@@ -65,7 +76,9 @@ class FuzzResult:
     server_errors: list[Finding] = field(default_factory=list)
     schema_findings: list[Finding] = field(default_factory=list)  # documented status, body off the schema
     undocumented: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
-    refusals: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))  # 4xx: status code reason
+    refusals: dict[str, Counter] = field(
+        default_factory=lambda: defaultdict(Counter)
+    )  # 4xx: status code reason
     not_status_messages: list[Finding] = field(default_factory=list)  # 4xx whose body is not a StatusMessage
     notes: list[str] = field(default_factory=list)
 
@@ -82,14 +95,24 @@ class KnownIds:
             for item in listing.get("items", [])
             for attachment in item.get("attachments", {}).get("items", [])
         ] or [("none", "none")]
-        self.message_types = [item["messageTypeId"] for item in
-                              api_get("/referenceData/messageTypes", {"pageSize": 100}).get("items", [])]
-        self.organizations = [item["organizationId"] for item in
-                              api_get("/referenceData/senderOrganizations", {"pageSize": 100}).get("items", [])]
-        self.applications = [item["applicationId"] for item in
-                             api_get("/referenceData/senderApplications", {"pageSize": 100}).get("items", [])]
-        self.recipients = [instance.demo_enterprise, instance.institution, instance.other_institution,
-                           instance.newcomer]
+        self.message_types = [
+            item["messageTypeId"]
+            for item in api_get("/referenceData/messageTypes", {"pageSize": 100}).get("items", [])
+        ]
+        self.organizations = [
+            item["organizationId"]
+            for item in api_get("/referenceData/senderOrganizations", {"pageSize": 100}).get("items", [])
+        ]
+        self.applications = [
+            item["applicationId"]
+            for item in api_get("/referenceData/senderApplications", {"pageSize": 100}).get("items", [])
+        ]
+        self.recipients = [
+            instance.demo_enterprise,
+            instance.institution,
+            instance.other_institution,
+            instance.newcomer,
+        ]
         # (messageId, recipient CBE) of messages the demo enterprise published.
         self.publications: list[tuple[str, str]] = []
 
@@ -102,8 +125,10 @@ class KnownIds:
         if "messageTypeId" in names:
             values["messageTypeId"] = draw(st.sampled_from(self.message_types))
         if "imageId" in names:
-            logos = [("senderOrganizationId", self.instance.organization_logo),
-                     ("senderApplicationId", self.instance.application_logo)]
+            logos = [
+                ("senderOrganizationId", self.instance.organization_logo),
+                ("senderApplicationId", self.instance.application_logo),
+            ]
             key, (owner, image) = draw(st.sampled_from([logo for logo in logos if logo[0] in names]))
             values[key], values["imageId"] = owner, image
         if "senderOrganizationId" in names and "senderOrganizationId" not in values:
@@ -150,9 +175,13 @@ class Shaper:
             recipients = case.body.get("recipients")
             if isinstance(recipients, list) and draw(st.booleans()):
                 steered = [
-                    {**recipient, "eboxType": draw(st.sampled_from(["enterprise", "enterprise", "citizen"])),
-                     "eboxIdValue": draw(st.sampled_from(self.known.recipients))}
-                    for recipient in recipients if isinstance(recipient, dict)
+                    {
+                        **recipient,
+                        "eboxType": draw(st.sampled_from(["enterprise", "enterprise", "citizen"])),
+                        "eboxIdValue": draw(st.sampled_from(self.known.recipients)),
+                    }
+                    for recipient in recipients
+                    if isinstance(recipient, dict)
                 ]
                 case.body = {**case.body, "recipients": steered}
         elif isinstance(case.body, list) and label == "POST /searchMessageStatus":
@@ -160,8 +189,11 @@ class Shaper:
             for index, item in enumerate(body):
                 if isinstance(item, dict) and self.known.publications and draw(st.booleans()):
                     message_id, cbe = draw(st.sampled_from(self.known.publications))
-                    body[index] = {**item, "messageId": message_id,
-                                   "eboxId": {"eboxType": "enterprise", "eboxIdValue": cbe}}
+                    body[index] = {
+                        **item,
+                        "messageId": message_id,
+                        "eboxId": {"eboxType": "enterprise", "eboxIdValue": cbe},
+                    }
             case.body = body
 
     def publication(self, case, draw) -> None:
@@ -170,12 +202,25 @@ class Shaper:
         body = dict(case.body)
         parts = sorted(name for name, value in body.items() if isinstance(value, Binary))
         # Mostly media types the contract accepts (with the image deviation), sometimes one it does not.
-        media_types = st.one_of(st.sampled_from(self.accepted_types), st.sampled_from(self.accepted_types),
-                                st.sampled_from(self.accepted_types), st.sampled_from(REFUSED_TYPES))
+        media_types = st.one_of(
+            st.sampled_from(self.accepted_types),
+            st.sampled_from(self.accepted_types),
+            st.sampled_from(self.accepted_types),
+            st.sampled_from(REFUSED_TYPES),
+        )
         content_types = {part: draw(media_types) for part in parts}
         case.multipart_content_types = {part: kind for part, kind in content_types.items() if kind}
-        style = draw(st.sampled_from(["as generated", "from the definition", "skeleton", "skeleton and definition",
-                                      "skeleton and definition"]))
+        style = draw(
+            st.sampled_from(
+                [
+                    "as generated",
+                    "from the definition",
+                    "skeleton",
+                    "skeleton and definition",
+                    "skeleton and definition",
+                ]
+            )
+        )
         if style == "from the definition":
             body["messageToPublish"] = json.dumps(draw(self.descriptions))
         elif style.startswith("skeleton"):
@@ -187,7 +232,8 @@ class Shaper:
             body["messageToPublish"] = json.dumps(description)
         if draw(st.booleans()) and "messageToPublish" in body:  # the JSON part last
             body = {name: value for name, value in body.items() if name != "messageToPublish"} | {
-                "messageToPublish": body["messageToPublish"]}
+                "messageToPublish": body["messageToPublish"]
+            }
         case.body = body
 
     def skeleton(self, parts: list[str], body: dict, draw) -> dict:
@@ -210,7 +256,10 @@ class Shaper:
                 attachment["digest"] = {"digestMethod": "sha_256", "digestValue": _digest(data)}
             attachments.append(attachment)
         description = {
-            "recipient": {"eboxType": "enterprise", "eboxIdValue": draw(st.sampled_from(self.known.recipients))},
+            "recipient": {
+                "eboxType": "enterprise",
+                "eboxIdValue": draw(st.sampled_from(self.known.recipients)),
+            },
             "subject": {"fr": "Réponse", "nl": "Antwoord"},
             "messageTypeId": instance.reply_type,
             "senderOrganizationId": instance.demo_enterprise,
@@ -221,10 +270,15 @@ class Shaper:
         if main is None:
             description["bodyContent"] = {"fr": "Réponse dans le corps du message."}
         if draw(st.integers(0, 5)) == 0:
-            description["expirationDate"] = draw(st.sampled_from(("2099-12-31T23:59:59+01:00", *EXTREME_DATE_TIMES)))
+            description["expirationDate"] = draw(
+                st.sampled_from(("2099-12-31T23:59:59+01:00", *EXTREME_DATE_TIMES))
+            )
         if draw(st.integers(0, 3)) == 0:
             description["paymentData"] = {
-                "amount": 125.5, "vatAmount": 26.36, "currency": "EUR", "iban": "BE68539007547034",
+                "amount": 125.5,
+                "vatAmount": 26.36,
+                "currency": "EUR",
+                "iban": "BE68539007547034",
                 "dueDate": draw(st.sampled_from(("2030-01-31", *EXTREME_DATE_TIMES))),
                 "reference": {"structured": "+++090/9337/55493+++"},
             }
@@ -236,12 +290,22 @@ def _description_strategy(contract: Contract):
     helper = {
         "swagger": "2.0",
         "info": {"title": "MessageToPublish generator", "version": "1"},
-        "paths": {"/generate": {"post": {
-            "consumes": ["application/json"],
-            "parameters": [{"in": "body", "name": "body", "required": True,
-                            "schema": {"$ref": "#/definitions/MessageToPublish"}}],
-            "responses": {"200": {"description": "unused"}},
-        }}},
+        "paths": {
+            "/generate": {
+                "post": {
+                    "consumes": ["application/json"],
+                    "parameters": [
+                        {
+                            "in": "body",
+                            "name": "body",
+                            "required": True,
+                            "schema": {"$ref": "#/definitions/MessageToPublish"},
+                        }
+                    ],
+                    "responses": {"200": {"description": "unused"}},
+                }
+            }
+        },
         "definitions": copy.deepcopy(contract.definitions),
     }
     operation = schemathesis.openapi.from_dict(helper)["/generate"]["POST"]
@@ -256,10 +320,19 @@ def _redacted_curl(case, limit: int = 700) -> str:
     return curl if len(curl) <= limit else curl[:limit] + " …"
 
 
-def run(server: Server, instance: Instance, contract: Contract, report: Report, *, examples: int = DEFAULT_EXAMPLES,
-        seed: int = DEFAULT_SEED) -> FuzzResult:
-    report.section(f"Fuzz (schemathesis {schemathesis.__version__}: its coverage phase, then {examples} positive and "
-                   f"{examples} negative cases per operation, seed {seed})")
+def run(
+    server: Server,
+    instance: Instance,
+    contract: Contract,
+    report: Report,
+    *,
+    examples: int = DEFAULT_EXAMPLES,
+    seed: int = DEFAULT_SEED,
+) -> FuzzResult:
+    report.section(
+        f"Fuzz (schemathesis {schemathesis.__version__}: its coverage phase, then {examples} positive and "
+        f"{examples} negative cases per operation, seed {seed})"
+    )
     token = server.token(instance.conformance)
     headers = {"Authorization": f"Bearer {token}"}
     session = requests.Session()
@@ -294,8 +367,14 @@ def run(server: Server, instance: Instance, contract: Contract, report: Report, 
             result.refusals[label][_reason(status, response.content)] += 1
             problems = _status_message_problems(contract, content_type, response.content)
             if problems:
-                result.not_status_messages.append(Finding(label, f"{case.method.upper()} {status}",
-                                                          "; ".join(problems[:2]), _redacted_curl(case)))
+                result.not_status_messages.append(
+                    Finding(
+                        label,
+                        f"{case.method.upper()} {status}",
+                        "; ".join(problems[:2]),
+                        _redacted_curl(case),
+                    )
+                )
         if status >= 500:
             result.server_errors.append(Finding(label, status, response.text[:300], _redacted_curl(case)))
             return
@@ -303,35 +382,53 @@ def run(server: Server, instance: Instance, contract: Contract, report: Report, 
             description = _json_or_none(case.body.get("messageToPublish"))
             recipient = ((description or {}).get("recipient") or {}).get("eboxIdValue")
             if isinstance(recipient, str):
-                known.publications.append((json.loads(response.content)["messageId"], recipient.rjust(10, "0")))
+                known.publications.append(
+                    (json.loads(response.content)["messageId"], recipient.rjust(10, "0"))
+                )
         documented, _ = contract_operation.response_schema(status)
         if not documented or case.method.upper() != contract_operation.method:
             result.undocumented[label][f"{case.method.upper()} {status}"] += 1
             return
         problems = contract.check_response(contract_operation, status, content_type, response.content)
         if problems:
-            result.schema_findings.append(Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case)))
+            result.schema_findings.append(
+                Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case))
+            )
 
-    operation_of = {label: contract.operation(operation.method, operation.path) for label, operation in operations.items()}
+    operation_of = {
+        label: contract.operation(operation.method, operation.path) for label, operation in operations.items()
+    }
     # 1. schemathesis' coverage phase: deterministic boundary cases (both modes), sent as generated.
     for label in order:
         operation = operations[label]
         generation = schema.config.generation_for(operation=operation, phase="coverage")
-        for case in schema.iter_coverage_cases(operation, generation_modes=list(MODES), generation_config=generation):
+        for case in schema.iter_coverage_cases(
+            operation, generation_modes=list(MODES), generation_config=generation
+        ):
             send(label, case)
     result.coverage_cases = result.cases
     # 2. property-based fuzz: Hypothesis draws, steered by the Shaper, under a fixed seed.
     for label in order:
         operation = operations[label]
-        date_parameters = [parameter["name"] for parameter in operation_of[label].definition.get("parameters", [])
-                           if parameter.get("in") == "query" and parameter.get("format") == "date"]
+        date_parameters = [
+            parameter["name"]
+            for parameter in operation_of[label].definition.get("parameters", [])
+            if parameter.get("in") == "query" and parameter.get("format") == "date"
+        ]
         for mode in MODES:
             strategy = operation.as_strategy(generation_mode=mode)
 
             @hypothesis_seed(seed)
-            @settings(max_examples=examples, database=None, deadline=None, derandomize=False, print_blob=False,
-                      phases=[Phase.explicit, Phase.generate], verbosity=Verbosity.quiet,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=examples,
+                database=None,
+                deadline=None,
+                derandomize=False,
+                print_blob=False,
+                phases=[Phase.explicit, Phase.generate],
+                verbosity=Verbosity.quiet,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(data=st.data())
             def exercise(data):
                 case = data.draw(strategy)
@@ -377,12 +474,16 @@ def _json_or_none(text):
 
 
 def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
-    report.say(f"{result.cases} cases: {result.coverage_cases} of the coverage phase, "
-               f"{result.cases - result.coverage_cases} drawn by Hypothesis")
+    report.say(
+        f"{result.cases} cases: {result.coverage_cases} of the coverage phase, "
+        f"{result.cases - result.coverage_cases} drawn by Hypothesis"
+    )
     report.say("status distribution per operation (all cases, positive and negative):")
     for operation in contract.operations:
         counts = result.statuses.get(operation.label, Counter())
-        shown = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items(), key=lambda i: str(i[0])))
+        shown = ", ".join(
+            f"{status}: {count}" for status, count in sorted(counts.items(), key=lambda i: str(i[0]))
+        )
         report.say(f"  {operation.label:<86} {shown or 'no case'}")
     for note in result.notes:
         report.say(f"  note: {note}")
@@ -391,37 +492,61 @@ def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
         for reason, count in result.refusals.get(label, Counter()).most_common(6):
             report.say(f"  {label}: {count} x {reason}")
     if result.undocumented:
-        report.say("answers the Swagger does not document, by method sent (not a failure; see docs/conformance.md):")
+        report.say(
+            "answers the Swagger does not document, by method sent (not a failure; see docs/conformance.md):"
+        )
         for label, counts in result.undocumented.items():
-            report.say(f"  {label}: " + ", ".join(f"{status} x{count}" for status, count in sorted(counts.items())))
+            report.say(
+                f"  {label}: " + ", ".join(f"{status} x{count}" for status, count in sorted(counts.items()))
+            )
     success = [f for f in result.schema_findings if isinstance(f.status, int) and f.status < 300]
     errors = [f for f in result.schema_findings if f not in success]
-    for title, findings in (("2xx responses off their Swagger schema", success),
-                            ("error responses off their Swagger schema", errors)):
+    for title, findings in (
+        ("2xx responses off their Swagger schema", success),
+        ("error responses off their Swagger schema", errors),
+    ):
         report.say(f"{title}: {len(findings)}")
         for finding in _distinct(findings):
             report.say(f"  {finding.label} -> {finding.status}: {finding.detail}\n    {finding.reproduction}")
     per_operation = {operation.label for operation in contract.operations}
     fuzzed = {label for label, counts in result.statuses.items() if sum(counts.values())}
-    report.check("fuzz: every operation of the contract exercised", per_operation <= fuzzed,
-                 f"{len(fuzzed & per_operation)} of {len(per_operation)} operations, {result.cases} cases")
+    report.check(
+        "fuzz: every operation of the contract exercised",
+        per_operation <= fuzzed,
+        f"{len(fuzzed & per_operation)} of {len(per_operation)} operations, {result.cases} cases",
+    )
     publish = result.statuses.get(PUBLISH, Counter())
     reached = publish.get(201, 0)
-    report.check("fuzz: multipart publishMessage cases reached a publication", reached > 0,
-                 f"{reached} of {sum(publish.values())} cases published (201)")
+    report.check(
+        "fuzz: multipart publishMessage cases reached a publication",
+        reached > 0,
+        f"{reached} of {sum(publish.values())} cases published (201)",
+    )
     for label in ("PATCH /ebox/messages", "POST /linkEboxMessage", "POST /searchMessageStatus"):
         counts = result.statuses.get(label, Counter())
         passed = sum(count for status, count in counts.items() if isinstance(status, int) and status < 300)
-        report.check(f"fuzz: {label} bodies reached the service", passed > 0,
-                     f"{passed} of {sum(counts.values())} cases answered 2xx")
-    report.check("fuzz: 2xx responses match their Swagger schema", not success,
-                 f"{len(success)} finding(s)" if success else "all 2xx bodies valid")
-    report.check("fuzz: every 4xx answer is a StatusMessage (NOTES.md error body)", not result.not_status_messages,
-                 f"{len(result.not_status_messages)} answer(s) are not" if result.not_status_messages else "all are")
+        report.check(
+            f"fuzz: {label} bodies reached the service",
+            passed > 0,
+            f"{passed} of {sum(counts.values())} cases answered 2xx",
+        )
+    report.check(
+        "fuzz: 2xx responses match their Swagger schema",
+        not success,
+        f"{len(success)} finding(s)" if success else "all 2xx bodies valid",
+    )
+    report.check(
+        "fuzz: every 4xx answer is a StatusMessage (NOTES.md error body)",
+        not result.not_status_messages,
+        f"{len(result.not_status_messages)} answer(s) are not" if result.not_status_messages else "all are",
+    )
     for finding in _distinct(result.not_status_messages):
         report.say(f"  {finding.label} -> {finding.status}: {finding.detail}\n    {finding.reproduction}")
-    report.check("fuzz: no server error (5xx or no answer)", not result.server_errors,
-                 f"{len(result.server_errors)} server error(s)" if result.server_errors else "none")
+    report.check(
+        "fuzz: no server error (5xx or no answer)",
+        not result.server_errors,
+        f"{len(result.server_errors)} server error(s)" if result.server_errors else "none",
+    )
     for finding in _distinct(result.server_errors):
         report.say(f"  {finding.label} -> {finding.status}: {finding.detail}\n    {finding.reproduction}")
 

@@ -35,8 +35,10 @@ from coffre.core.cbe import make_cbe
 API_ROOT = "/REST/ebox/enterprise/messageRegistry/v2"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 SCOPE_PREFIX = "scope:document:management:consult:ws-eboxrestentreprise:"
-ALL_SCOPES = tuple(SCOPE_PREFIX + name for name in (
-    "summaryownebox", "summaryallebox", "messagesfull", "referencedata", "publicationsender"))
+ALL_SCOPES = tuple(
+    SCOPE_PREFIX + name
+    for name in ("summaryownebox", "summaryallebox", "messagesfull", "referencedata", "publicationsender")
+)
 REFERENCE_DATA_SCOPE = SCOPE_PREFIX + "referencedata"
 #: A never-consulted enterprise registered for the NO_DIGITAL_USER check.
 NEWCOMER = make_cbe(7_770_001)
@@ -86,7 +88,12 @@ def tiny_png(width: int = 2, height: int = 2) -> bytes:
 
     rows = b"".join(b"\x00" + b"\xd4\x2a\x1c" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _free_port() -> int:
@@ -100,15 +107,23 @@ def _key_and_certificate(directory: Path, name: str) -> tuple[Path, Path]:
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Coffre {name}")])
     now = dt.datetime.now(dt.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
     )
     key_path, cert_path = directory / f"{name}.key.pem", directory / f"{name}.cert.pem"
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
-        handle.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+        handle.write(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     return key_path, cert_path
 
@@ -124,13 +139,18 @@ class Server:
         self.log_path = self.directory / "server.log"
         self.process: subprocess.Popen | None = None
         self.port = 0
-        self.env = {name: value for name, value in os.environ.items()
-                    if not name.startswith("COFFRE_") and name != "DATABASE_URL"}
-        self.env.update({
-            "COFFRE_VAR_DIR": str(self.var_dir),
-            "DJANGO_SETTINGS_MODULE": "coffre.settings",
-            "PYTHONUNBUFFERED": "1",
-        })
+        self.env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith("COFFRE_") and name != "DATABASE_URL"
+        }
+        self.env.update(
+            {
+                "COFFRE_VAR_DIR": str(self.var_dir),
+                "DJANGO_SETTINGS_MODULE": "coffre.settings",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if database_url:  # an empty PostgreSQL database instead of the embedded SQLite default
             self.env["DATABASE_URL"] = database_url
         self.tokens: dict[tuple[str, str | None], str] = {}
@@ -151,8 +171,14 @@ class Server:
         """Run ``coffre ARGS`` against the throw-away instance; its standard output."""
         command = [sys.executable, "-m", "coffre.cli", *args]
         try:
-            done = subprocess.run(command, env=self.env, capture_output=True, text=True, timeout=COMMAND_TIMEOUT,
-                                  cwd=self.directory)
+            done = subprocess.run(
+                command,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=COMMAND_TIMEOUT,
+                cwd=self.directory,
+            )
         except subprocess.TimeoutExpired:
             raise SetupError(f"coffre {args[0]} did not finish within {COMMAND_TIMEOUT} s") from None
         if done.returncode != 0:
@@ -175,31 +201,70 @@ class Server:
         demo = self.coffre_json("demo", "--json")
         bakery = demo["demo_enterprise"]
         clients = demo["clients"]
-        sender = WebserviceClient("sender", clients["sender"]["client_id"], clients["sender"]["enterprise"],
-                                  Path(clients["sender"]["private_key"]))
+        sender = WebserviceClient(
+            "sender",
+            clients["sender"]["client_id"],
+            clients["sender"]["enterprise"],
+            Path(clients["sender"]["private_key"]),
+        )
         institution = sender.enterprise
         other_institution = clients["spf-sender"]["enterprise"]
 
         key_path, cert_path = _key_and_certificate(self.directory, "conformance")
         scope_args = [arg for scope in ALL_SCOPES for arg in ("--scope", scope)]
-        created = self.coffre_json("client", "create", "--enterprise", bakery, "--certificate", str(cert_path),
-                                   *scope_args, "--name", "conformance checks", "--json")
+        created = self.coffre_json(
+            "client",
+            "create",
+            "--enterprise",
+            bakery,
+            "--certificate",
+            str(cert_path),
+            *scope_args,
+            "--name",
+            "conformance checks",
+            "--json",
+        )
         if sorted(created["scopes"]) != sorted(ALL_SCOPES):
             raise SetupError(f"the conformance client got the scopes {created['scopes']}")
         conformance = WebserviceClient("conformance", created["client_id"], bakery, key_path)
 
         self.coffre("enterprise", "add", NEWCOMER, "--name", "Nouvelle Entreprise SRL", "--json")
         # The demo enterprise replies to institutions (bidirectional flow): it is a sender too.
-        self.coffre("refdata", "organization", bakery, "--short-name", "fr=Boulangerie Dupont",
-                    "--short-name", "nl=Bakkerij Dupont", "--json")
-        self.coffre("refdata", "message-type", REPLY_TYPE, "--name", "fr=Réponse", "--name", "nl=Antwoord",
-                    "--name", "de=Antwort", "--validity", "1y", "--organization", bakery, "--json")
+        self.coffre(
+            "refdata",
+            "organization",
+            bakery,
+            "--short-name",
+            "fr=Boulangerie Dupont",
+            "--short-name",
+            "nl=Bakkerij Dupont",
+            "--json",
+        )
+        self.coffre(
+            "refdata",
+            "message-type",
+            REPLY_TYPE,
+            "--name",
+            "fr=Réponse",
+            "--name",
+            "nl=Antwoord",
+            "--name",
+            "de=Antwort",
+            "--validity",
+            "1y",
+            "--organization",
+            bakery,
+            "--json",
+        )
         logo = tiny_png()
         logo_path = self.directory / "logo.png"
         logo_path.write_bytes(logo)
-        organization_logo = self.coffre_json("refdata", "logo", "--organization", institution, str(logo_path),
-                                             "--language", "fr", "--json")
-        application_logo = self.coffre_json("refdata", "logo", "--application", "DMFA", str(logo_path), "--json")
+        organization_logo = self.coffre_json(
+            "refdata", "logo", "--organization", institution, str(logo_path), "--language", "fr", "--json"
+        )
+        application_logo = self.coffre_json(
+            "refdata", "logo", "--application", "DMFA", str(logo_path), "--json"
+        )
         self.start()
         return Instance(
             base_url=self.base_url,
@@ -219,12 +284,26 @@ class Server:
         self.port = _free_port()
         log = open(self.log_path, "ab")
         command = [
-            sys.executable, "-m", "gunicorn", "coffre.wsgi",
-            "--worker-class", "gthread", "--workers", "2", "--threads", "4",
-            "--bind", f"127.0.0.1:{self.port}", "--timeout", "60", "--graceful-timeout", "5",
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "coffre.wsgi",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
         ]
-        self.process = subprocess.Popen(command, env=self.env, cwd=self.directory, stdout=log, stderr=log,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            command, env=self.env, cwd=self.directory, stdout=log, stderr=log, start_new_session=True
+        )
         log.close()
         deadline = time.monotonic() + READY_TIMEOUT
         probe = self.base_url + "/.well-known/oauth-authorization-server"
@@ -244,16 +323,28 @@ class Server:
         key = (client.client_id, scope)
         if key not in self.tokens:
             endpoint = self.base_url + "/oauth2/token"
-            assertion = self.coffre("client", "assertion", "--client-id", client.client_id,
-                                    "--key", str(client.private_key), "--audience", endpoint).strip()
-            data = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
-                    "client_assertion": assertion}
+            assertion = self.coffre(
+                "client",
+                "assertion",
+                "--client-id",
+                client.client_id,
+                "--key",
+                str(client.private_key),
+                "--audience",
+                endpoint,
+            ).strip()
+            data = {
+                "grant_type": "client_credentials",
+                "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": assertion,
+            }
             if scope:
                 data["scope"] = scope
             response = requests.post(endpoint, data=data, timeout=30)
             if response.status_code != 200:
-                raise SetupError(f"the token endpoint refused {client.name}: {response.status_code} "
-                                 f"{response.text[:300]}")
+                raise SetupError(
+                    f"the token endpoint refused {client.name}: {response.status_code} {response.text[:300]}"
+                )
             body = response.json()
             if scope and body.get("scope") != scope:
                 raise SetupError(f"{client.name} asked for {scope} and got {body.get('scope')}")

@@ -277,7 +277,9 @@ class Contract:
         self.spec = copy.deepcopy(original)
         for _, _, operation in iter_operations(self.spec):
             # YAML reads `200:` as an integer; JSON (and schemathesis) expect string keys.
-            operation["responses"] = {str(code): value for code, value in operation.get("responses", {}).items()}
+            operation["responses"] = {
+                str(code): value for code, value in operation.get("responses", {}).items()
+            }
         self.deviations = [(deviation, deviation.apply(self.spec)) for deviation in deviations]
         self.definitions = self.spec.get("definitions", {})
         self.operations = [
@@ -308,8 +310,12 @@ class Contract:
     def errors(self, schema: dict, instance) -> list[str]:
         """Every violation of ``schema`` by ``instance``, as ``where: what`` lines."""
         problems = []
-        for error in sorted(self.validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path)):
-            where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path)
+        for error in sorted(
+            self.validator(schema).iter_errors(instance), key=lambda e: list(e.absolute_path)
+        ):
+            where = "".join(
+                f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path
+            )
             problems.append(f"body{where}: {_short(error.message)}")
         return problems
 
@@ -320,8 +326,10 @@ class Contract:
         """What is wrong with a response of ``operation`` compared with the contract ([] = nothing)."""
         documented, schema = operation.response_schema(status)
         if not documented:
-            return [f"status {status} is not documented for {operation.label} "
-                    f"(documented: {', '.join(map(str, operation.documented_statuses()))})"]
+            return [
+                f"status {status} is not documented for {operation.label} "
+                f"(documented: {', '.join(map(str, operation.documented_statuses()))})"
+            ]
         if schema is None:
             return []
         if schema.get("type") in ("string", "file") and "$ref" not in schema:

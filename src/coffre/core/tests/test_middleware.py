@@ -7,12 +7,15 @@ from django.test import Client
 ROOT = "/REST/ebox/enterprise/messageRegistry/v2/"
 
 
-@pytest.mark.parametrize("url", [
-    ROOT + "ebox/messages/%00",
-    ROOT + "ebox/messages?messageTypeId=%00",
-    ROOT + "ebox/messages?%00=1",
-    "/.well-known/oauth-authorization-server?x=a%00b",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        ROOT + "ebox/messages/%00",
+        ROOT + "ebox/messages?messageTypeId=%00",
+        ROOT + "ebox/messages?%00=1",
+        "/.well-known/oauth-authorization-server?x=a%00b",
+    ],
+)
 def test_a_nul_character_in_the_url_is_refused(db, url):
     response = Client().get(url)
     assert response.status_code == 400
@@ -21,8 +24,12 @@ def test_a_nul_character_in_the_url_is_refused(db, url):
 
 
 def test_a_nul_character_in_a_url_encoded_form_is_refused(db):
-    response = Client().post("/oauth2/token", "grant_type=client_credentials&client_id=a%00b",
-                             content_type="application/x-www-form-urlencoded", secure=True)
+    response = Client().post(
+        "/oauth2/token",
+        "grant_type=client_credentials&client_id=a%00b",
+        content_type="application/x-www-form-urlencoded",
+        secure=True,
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_INPUT"
 
@@ -30,18 +37,25 @@ def test_a_nul_character_in_a_url_encoded_form_is_refused(db):
 def test_other_requests_pass(db):
     assert Client().get("/.well-known/oauth-authorization-server?x=%01").status_code == 200
     # Without a NUL, the token endpoint itself answers (here: no client authentication).
-    response = Client().post("/oauth2/token", "grant_type=client_credentials",
-                             content_type="application/x-www-form-urlencoded", secure=True)
+    response = Client().post(
+        "/oauth2/token",
+        "grant_type=client_credentials",
+        content_type="application/x-www-form-urlencoded",
+        secure=True,
+    )
     assert response.status_code in (400, 401)
     assert "error" in response.json()
 
 
-@pytest.mark.parametrize("method, url, allowed", [
-    ("delete", ROOT + "ebox", "GET"),
-    ("get", ROOT + "publishMessage", "POST"),
-    ("put", ROOT + "ebox/messages", "GET, PATCH"),
-    ("get", "/oauth2/token", "POST"),
-])
+@pytest.mark.parametrize(
+    "method, url, allowed",
+    [
+        ("delete", ROOT + "ebox", "GET"),
+        ("get", ROOT + "publishMessage", "POST"),
+        ("put", ROOT + "ebox/messages", "GET, PATCH"),
+        ("get", "/oauth2/token", "POST"),
+    ],
+)
 def test_an_unsupported_method_is_a_status_message(db, method, url, allowed):
     response = getattr(Client(), method)(url, secure=True)
     assert response.status_code == 405
@@ -53,8 +67,12 @@ def test_an_unsupported_method_is_a_status_message(db, method, url, allowed):
 
 def test_an_oversized_form_is_a_status_message(db, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
-    response = Client().post("/oauth2/token", "grant_type=client_credentials&x=" + "a" * 200,
-                             content_type="application/x-www-form-urlencoded", secure=True)
+    response = Client().post(
+        "/oauth2/token",
+        "grant_type=client_credentials&x=" + "a" * 200,
+        content_type="application/x-www-form-urlencoded",
+        secure=True,
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "INVALID_INPUT"
 
