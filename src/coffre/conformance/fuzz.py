@@ -1,11 +1,12 @@
 """Bounded property-based fuzz of every operation with schemathesis (v4 Python API).
 
 The official Swagger (with the documented deviations, its base path replaced by our API root) is
-loaded into schemathesis; each operation gets ``examples`` positive and ``examples`` negative
-cases, drawn under a fixed Hypothesis seed, sent with the Authorization header of the all-scopes
-token. The required check: no server error (5xx, or no answer) on any operation. Reported too:
-the status distribution per operation, and every documented response that does not match its
-Swagger schema (2xx apart from errors).
+loaded into schemathesis. Each operation gets the deterministic cases of schemathesis' coverage
+phase, then ``examples`` positive and ``examples`` negative cases drawn under a fixed Hypothesis
+seed, all sent with the Authorization header of the all-scopes token. The required check: no
+server error (5xx, or no answer) on any operation. Checked too: 2xx bodies match their Swagger
+schema, 4xx bodies are StatusMessages, and the operations that take a body reached the service.
+Printed: the status distribution per operation and the most frequent refusals.
 
 Random ids would only ever meet 404 and random JSON would never pass the first parser, so cases
 are steered towards our code paths, the way schemathesis hooks do it: half of the path ids and
@@ -39,7 +40,6 @@ DEFAULT_EXAMPLES = 50
 DEFAULT_SEED = 20260301
 TIMEOUT = 60
 PUBLISH = "POST /publishMessage"
-# Media types a file part is sent with: the contract's (with the image deviation) and some it refuses.
 MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 # The extremes of the formats: the first and last days a date can name, instants that leave the
 # years 1..9999 once converted to UTC or to Europe/Brussels.
@@ -51,6 +51,7 @@ EXTREME_DATE_TIMES = (
     "9999-12-31",
     "0001-01-01",
 )
+# Media types a file part is sent with, besides the contract's (with the image deviation).
 REFUSED_TYPES = (
     "application/octet-stream",
     "image/svg+xml",

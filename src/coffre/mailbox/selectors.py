@@ -71,10 +71,9 @@ def summary(ebox: Ebox, now: dt.datetime | None = None) -> Summary:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
-    start = dt.datetime.combine(day, dt.time.min, tzinfo=BRUSSELS)
     if day == dt.date.min:  # 0001-01-01 in Brussels is still year 0 in UTC: no datetime holds it
         return dt.datetime.min.replace(tzinfo=dt.UTC)
-    return start
+    return dt.datetime.combine(day, dt.time.min, tzinfo=BRUSSELS)
 
 
 def reference_matches(query: str, lang: str) -> tuple[list[int], list[int], list[int]]:
