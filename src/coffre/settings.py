@@ -65,8 +65,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "coffre.core.middleware.StatusMessageErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "coffre.core.middleware.RequestSizeLimitMiddleware",
+    "coffre.core.middleware.NulCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

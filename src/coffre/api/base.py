@@ -5,6 +5,7 @@ Every call is audited as NOTES.md asks: successful reads, and all write attempts
 publication too), with the SHA-256 of the token, never the token.
 """
 
+import json
 import logging
 
 from django.conf import settings
@@ -12,10 +13,12 @@ from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from coffre.audit.services import Actor, record
 from coffre.core.errors import status_message
+from coffre.core.nul import nul_in
 from coffre.mailbox.store import BlobIntegrityError
 from coffre.oauth.errors import InvalidToken
 from coffre.oauth.selectors import TokenContext, authenticate_bearer
@@ -111,6 +114,16 @@ def error_response(request: HttpRequest, status: int, code: str, message: str, h
     return status_message(status, code, message, headers)
 
 
+class JsonBodyParser(Parser):
+    """JSON bodies without NUL characters (``coffre.core.nul``): ninja answers 400 to any error here."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body)
+        if nul_in(data, "body"):
+            raise ValueError("a NUL character (\\u0000) is never accepted")
+        return data
+
+
 api = NinjaAPI(
     title="Coffre e-Box Enterprise Message Registry",
     version="2.1",
@@ -121,6 +134,7 @@ api = NinjaAPI(
     docs_url="api/docs",
     openapi_url="api/openapi.json",
     urls_namespace="api",
+    parser=JsonBodyParser(),
 )
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 
 from coffre.core.cbe import InvalidCBE, normalize_cbe
+from coffre.core.nul import nul_in
 from coffre.mailbox.services import AttachmentDraft, MessageDraft, PaymentDraft
 from coffre.mailbox.uploads import MemoryUpload, SealedUpload
 
@@ -168,6 +169,9 @@ def parse_description(raw: bytes | str) -> MessageToPublishIn:
     null_at = _find_null(data, JSON_PART)
     if null_at:
         raise invalid(f"{null_at} is null: leave the property out instead.")
+    nul_at = nul_in(data, JSON_PART)
+    if nul_at:
+        raise invalid(f"{nul_at} contains a NUL character (\\u0000), which is never accepted.")
     try:
         return MessageToPublishIn.model_validate(data)
     except PydanticValidationError as exc:
@@ -195,6 +199,10 @@ def _timestamp(text: str, what: str) -> dt.datetime:
         raise invalid(f"{what} is not a date-time (yyyy-MM-ddTHH:mm:ssXXX).") from None
     if value.tzinfo is None:
         raise invalid(f"{what} needs a time zone offset (yyyy-MM-ddTHH:mm:ssXXX).")
+    try:  # stored in UTC, shown in Brussels: both must exist (9999-12-31T23:59-05:00 does not)
+        value.astimezone(dt.UTC).astimezone(BRUSSELS)
+    except OverflowError:
+        raise invalid(f"{what} is outside the years 1 to 9999 once in UTC or in Europe/Brussels.") from None
     return value
 
 

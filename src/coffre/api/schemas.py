@@ -9,7 +9,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from ninja import Field, Schema
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import BeforeValidator, ConfigDict, StrictBool
 
 INT32_MAX = 2**31 - 1
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -167,7 +167,7 @@ class MessagesOut(Schema):
 class MessageToUpdate(Schema):
     model_config = ConfigDict(extra="ignore")
     messageId: str = Field(..., min_length=1, max_length=100)
-    visible: bool
+    visible: StrictBool  # a JSON boolean: "no" or 0 is malformed (400), not false
 
 
 class MessagesToUpdate(Schema):

@@ -2,13 +2,11 @@
 
 from django.views.defaults import page_not_found, server_error
 
-from coffre.core.errors import status_message
-
-MACHINE_PREFIXES = ("/REST/", "/oauth2/", "/.well-known/", "/api/")
+from coffre.core.errors import is_machine_path, status_message
 
 
 def _is_machine(request) -> bool:
-    return request.path.startswith(MACHINE_PREFIXES)
+    return is_machine_path(request.path)
 
 
 def not_found(request, exception=None):

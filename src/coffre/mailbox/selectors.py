@@ -71,6 +71,8 @@ def summary(ebox: Ebox, now: dt.datetime | None = None) -> Summary:
 
 
 def _day_start(day: dt.date) -> dt.datetime:
+    if day == dt.date.min:  # 0001-01-01 in Brussels is still year 0 in UTC: no datetime holds it
+        return dt.datetime.min.replace(tzinfo=dt.UTC)
     return dt.datetime.combine(day, dt.time.min, tzinfo=BRUSSELS)
 
 

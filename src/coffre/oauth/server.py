@@ -48,6 +48,7 @@ from joserfc.errors import (
 )
 
 from coffre.audit.services import token_hash
+from coffre.core.nul import NUL
 from coffre.oauth import selectors, services
 from coffre.oauth.certificates import verification_key
 from coffre.oauth.errors import CertificateError, ScopeNotAllowed
@@ -316,6 +317,10 @@ class PrivateKeyJWTAuthentication(JWTBearerClientAssertion):
                 f"The jti of the client assertion is longer than {_MAX_JTI} characters.",
                 reason="jti too long",
             )
+        if NUL in jti:  # PostgreSQL cannot store it (coffre.core.nul)
+            raise ClientAuthenticationError(
+                "The jti of the client assertion contains a NUL character.", reason="jti with NUL"
+            )
         usable_until = datetime.datetime.fromtimestamp(claims["exp"] + self.leeway, tz=datetime.UTC)
         if not services.consume_assertion(self.client, jti, usable_until):
             raise ClientAuthenticationError(
@@ -448,7 +453,7 @@ class AuthorizationServer(DjangoAuthorizationServer):
         )
 
     def query_client(self, client_id):
-        if len(client_id) > 64:
+        if len(client_id) > 64 or NUL in client_id:  # no such client id; PostgreSQL cannot compare NUL
             return None
         model = selectors.client_for_authentication(client_id)
         return OAuthClient(model) if model is not None else None
@@ -533,7 +538,8 @@ def _https_required() -> InvalidRequestError:
 
 
 def _text(value) -> str:
-    return value if isinstance(value, str) else ""
+    """An unverified claim as audit text (the audit is stored as jsonb: no NUL there)."""
+    return value.replace(NUL, "\ufffd") if isinstance(value, str) else ""
 
 
 @functools.cache

@@ -94,3 +94,16 @@ def test_description_unchanged_by_broadcast(world):
     link(world, message_id, B)
     assert world.charlie.get(f"ebox/messages/{message_id}").json()["subject"] == {
         "nl": "Bericht", "fr": "Avis", "de": "Avis"}
+
+
+def test_a_nul_character_in_a_json_body_is_refused(world):
+    message_id = world.publish_pdf(A)
+    refused = [
+        link(world, message_id + "\u0000", B),
+        world.sender.post_json("searchMessageStatus", [
+            {"messageId": message_id, "eboxId": {"eboxType": "enterprise", "eboxIdValue": A + "\u0000"}}]),
+    ]
+    for response in refused:
+        assert response.status_code == 400, response.content
+        assert response.json()["code"] == "INVALID_INPUT"
+    assert Message.objects.filter(message_id=message_id).count() == 1

@@ -157,6 +157,16 @@ def test_date_filters(world):
     assert ids(world.alice.get("ebox/messages", {"expiredAfter": in_two_years})) == []
 
 
+def test_the_first_day_of_the_calendar_is_a_valid_criterion(world):
+    # 0001-01-01 00:00 in Brussels (UTC+00:17:30 then) is before the first instant a datetime holds.
+    message_id = world.publish_pdf()
+    assert ids(world.alice.get("ebox/messages", {"receivedBefore": "0001-01-01"})) == []
+    assert ids(world.alice.get("ebox/messages", {"receivedAfter": "0001-01-01"})) == [message_id]
+    assert ids(world.alice.get("ebox/messages", {"expiredBefore": "0001-01-01"})) == []
+    assert ids(world.alice.get("ebox/messages", {"expiredAfter": "0001-01-01"})) == [message_id]
+    assert ids(world.alice.get("ebox/messages", {"receivedBefore": "9999-12-31"})) == [message_id]
+
+
 def _main(world, message_id) -> str:
     items = world.alice.get(f"ebox/messages/{message_id}/attachments").json()["items"]
     return next(item["attachmentId"] for item in items if item["mainContent"])
@@ -326,6 +336,38 @@ def test_hiding_is_all_or_nothing(world):
                                   {"items": [{"messageId": "x", "visible": True}, {"messageId": "x", "visible": False}]}])
 def test_malformed_patch(world, body):
     assert world.alice.patch("ebox/messages", body).status_code == 400
+
+
+@pytest.mark.parametrize("visible", ["no", "false", 0, 1])
+def test_visible_must_be_a_json_boolean(world, visible):
+    message_id = world.publish_pdf()
+    response = world.alice.patch("ebox/messages", {"items": [{"messageId": message_id, "visible": visible}]})
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "INVALID_INPUT"
+    assert world.alice.get(f"ebox/messages/{message_id}").json()["visible"] is True
+
+
+def test_a_nul_character_in_a_patch_body_is_refused(world):
+    message_id = world.publish_pdf()
+    response = world.alice.patch("ebox/messages", {"items": [{"messageId": message_id, "visible": False},
+                                                             {"messageId": "x\u0000", "visible": False}]})
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "INVALID_INPUT"
+    assert world.alice.get(f"ebox/messages/{message_id}").json()["visible"] is True
+
+
+@pytest.mark.parametrize("path, params", [
+    ("ebox/messages", {"messageTypeId": "ATTEST\x00"}),
+    ("ebox/messages", {"senderOrganizationId": "\x00"}),
+    ("ebox/messages/\x00", None),
+    ("ebox/messages/x/attachments/\x00/content", None),
+    ("referenceData/messageTypes/ATTEST\x00", None),
+])
+def test_a_nul_character_in_the_url_is_refused(world, path, params):
+    # PostgreSQL cannot compare with U+0000: without this check, a 500 there (and 200/404 on SQLite).
+    response = world.alice.get(path, params)
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "INVALID_INPUT"
 
 
 def test_malformed_json_patch(world):

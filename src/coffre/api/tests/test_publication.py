@@ -240,12 +240,36 @@ def test_a_file_part_without_file_name_is_refused(world):
         {"bodyMainContent": "false"},  # a string is not a boolean
         {"expirationDate": "2020-01-01T00:00:00Z"},  # in the past
         {"expirationDate": "next week"},
+        {"expirationDate": "9999-12-31T23:59:59-05:00"},  # year 10000 in UTC: could not be stored or read
+        {"expirationDate": "9999-12-31T23:30:00Z"},  # year 10000 in Brussels
+        {"paymentData": {"amount": 10, "vatAmount": 2.1, "currency": "EUR", "dueDate": "0001-01-01T00:00:00+05:00",
+                         "iban": "BE68539007547034"}},  # year 0 in UTC
         {"paymentData": {"amount": 10, "vatAmount": 2.1, "currency": "EUR", "dueDate": "2030-01-31",
                          "iban": "BE00 0000 0000 0000"}},  # IBAN check digits
     ],
 )
 def test_invalid_descriptions(world, overrides, isolated_blob_storage):
     assert_refused(world.sender.publish(description(**overrides), pdf_part()))
+    nothing_stored(isolated_blob_storage)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"subject": {"fr": "Rappel\u0000"}},
+        {"messageTypeId": "ATTEST\u0000"},
+        {"originalMessageId": "\u0000"},
+        {"forTheAttentionOf": {"id": "85073100145", "name": "H\u0000l\u00e8ne"}},
+        {"businessDataList": [{"key": "ref", "values": [{"fr": "\u0000"}]}]},
+        {"paymentData": {"amount": 10, "vatAmount": 2.1, "currency": "EUR", "dueDate": "2030-01-31",
+                         "iban": "BE68539007547034", "reference": {"free\u0000": "x"}}},  # a property name
+    ],
+)
+def test_a_nul_character_anywhere_in_the_description_is_refused(world, overrides, isolated_blob_storage):
+    # PostgreSQL cannot store U+0000 (text, jsonb): without this check, a 500 there.
+    response = world.sender.publish(description(**overrides), pdf_part())
+    assert_refused(response)
+    assert "NUL" in response.json()["message"]
     nothing_stored(isolated_blob_storage)
 
 

@@ -367,6 +367,23 @@ def test_unknown_client(client, make_client):
     assert_refused(request_token(client, stranger), "invalid_client", 401, "does not exist")
 
 
+def test_a_client_id_with_a_nul_character_is_unknown(client, make_client):
+    # PostgreSQL cannot compare with U+0000: without the check, a 500 there.
+    alice = make_client()
+    stranger = build_assertion(alice.client_id + "\x00", alice.jwk)
+    assert_refused(request_token(client, stranger), "invalid_client", 401, "does not exist")
+    entry = AuditRecord.objects.filter(action="oauth.token").latest("seq")
+    assert entry.details["claimed_client_id"] == alice.client_id + "\ufffd"
+
+
+def test_a_jti_with_a_nul_character_is_refused(client, make_client):
+    alice = make_client()
+    body = assert_refused(request_token(client, alice.assertion(jti="a\x00b")), "invalid_client", 401,
+                          "jti with NUL")
+    assert "NUL" in body["error_description"]
+    assert not UsedAssertion.objects.exists()
+
+
 def test_no_client_authentication(client, make_client):
     make_client()
     body = assert_refused(request_token(client, None), "invalid_client", 401, "no client assertion")
