@@ -75,7 +75,7 @@ DOCUMENTS = [
     ("ONSS", "DMFA", "AVIS_PAIEMENT", {"fr": "Avis de paiement des cotisations trimestrielles"},
      ["Office national de sécurité sociale", "Avis de paiement", "Montant: 1.842,17 EUR",
       "Communication: +++090/9337/55493+++", "Échéance: 31/01/2027"],
-     {"amount": "1842.17", "vat": "0.00", "iban": "BE63679200000108", "bic": "PCHQBEBB",
+     {"amount": "1842.17", "vat": "0.00", "iban": "BE39679200000108", "bic": "PCHQBEBB",
       "reference": {"structured": "+++090/9337/55493+++"}, "due": "2027-01-31"}),
     ("SPF", "MYMINFIN", "AVERTISSEMENT_EXTRAIT_ROLE", {"fr": "Avertissement-extrait de rôle - impôt des sociétés"},
      ["SPF Finances", "Avertissement-extrait de rôle", "Exercice d'imposition 2026", "Solde: 0,00 EUR"], None),
