@@ -51,6 +51,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_htmx",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "coffre.core",
@@ -70,11 +74,15 @@ MIDDLEWARE = [
     "coffre.core.middleware.RequestSizeLimitMiddleware",
     "coffre.core.middleware.NulCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "coffre.urls"
@@ -83,13 +91,15 @@ WSGI_APPLICATION = "coffre.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [Path(__file__).resolve().parent / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "coffre.accounts.context_processors.portal",
             ],
         },
     },
@@ -132,6 +142,7 @@ PASSWORD_HASHERS = [
 ]
 
 LANGUAGE_CODE = "fr"
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 LANGUAGES = [("fr", "Français"), ("nl", "Nederlands"), ("de", "Deutsch"), ("en", "English")]
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
@@ -197,7 +208,7 @@ SESSION_COOKIE_SECURE = env_bool("COFFRE_SECURE_COOKIES", not DEBUG and env_bool
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
-X_FRAME_OPTIONS = "DENY"
+X_FRAME_OPTIONS = "SAMEORIGIN"  # the inline PDF preview is a same-origin frame
 if env_bool("COFFRE_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     USE_X_FORWARDED_HOST = True
@@ -214,3 +225,45 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
     },
 }
+
+# --- the portal -----------------------------------------------------------------------------------
+
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+SESSION_COOKIE_AGE = env_int("COFFRE_SESSION_AGE", 8 * 3600, minimum=300)
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+OTP_TOTP_ISSUER = env_str("COFFRE_TOTP_ISSUER", "Coffre")
+
+# Content-Security-Policy: nothing inline, nothing from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Mail: the embedded default writes every mail to an outbox folder (the operator's "outbox" page
+# shows them); set COFFRE_SMTP_HOST to send through a relay.
+DEFAULT_FROM_EMAIL = env_str("COFFRE_MAIL_FROM", "Coffre <no-reply@coffre.localhost>")
+if env_str("COFFRE_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = env_str("COFFRE_SMTP_HOST")
+    EMAIL_PORT = env_int("COFFRE_SMTP_PORT", 587)
+    EMAIL_HOST_USER = env_str("COFFRE_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = env_str("COFFRE_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = env_bool("COFFRE_SMTP_STARTTLS", True)
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = str(VAR_DIR / "outbox")

@@ -1,10 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from coffre.accounts.views import home
+
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", home, name="home"),  # before the API: django-ninja adds a root route of its own
     path("", include("coffre.oauth.urls")),
     path("", include("coffre.api.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("coffre.accounts.urls")),
+    path("e/<str:cbe>/", include("coffre.mailbox.urls")),
 ]
 
 handler404 = "coffre.core.views.not_found"

@@ -13,6 +13,9 @@ from django.utils import timezone
 from coffre.accounts.models import Enterprise
 
 
+NOTIFICATION_STATES = [("verified", "verified"), ("pending", "waiting for confirmation"), ("failing", "failing")]
+
+
 class Ebox(models.Model):
     """The one e-Box of an enterprise, created with the enterprise."""
 
@@ -20,6 +23,17 @@ class Ebox(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     # Last time the enterprise consulted its e-Box (API as own e-Box, later the portal).
     last_consulted_at = models.DateTimeField(null=True, blank=True)
+    # The one notification address of the enterprise (seed 000), its state, and the address
+    # waiting for confirmation when a manager changes it.
+    notification_email = models.EmailField(blank=True)
+    notification_status = models.CharField(max_length=10, choices=NOTIFICATION_STATES, default="pending")
+    notification_verified_at = models.DateTimeField(null=True, blank=True)
+    notification_failure = models.CharField(max_length=300, blank=True)
+    pending_email = models.EmailField(blank=True)
+    pending_token_sha256 = models.CharField(max_length=64, blank=True)
+    pending_expires_at = models.DateTimeField(null=True, blank=True)
+    # Carried by every notification so that people can tell a genuine one from a phishing copy.
+    anti_phishing_phrase = models.CharField(max_length=100, blank=True)
 
     def __str__(self):
         return f"e-Box {self.enterprise.cbe}"

@@ -1,0 +1,113 @@
+"""Who may do what in an enterprise: the permission matrix, enforced for every view and action.
+
+A person's standing in an enterprise is their ``Membership`` role, or ``collaborator`` when the
+enterprise is in the portfolio of an accounting firm they work for. ``MATRIX`` lists, for each
+action, the standings allowed; docs/permissions.md shows the same table (a test keeps them equal).
+
+``require`` answers 404 to a person with no standing at all in the enterprise (its existence is
+not disclosed) and 403 to one whose role does not allow the action.
+"""
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from coffre.accounts.models import ClientFile, Enterprise, Membership, Role
+
+COLLABORATOR = "collaborator"  # a collaborator of an accounting firm that has the enterprise as client
+MANAGERS = frozenset({Role.PRINCIPAL, Role.CO_PRINCIPAL, Role.MANAGER, Role.CO_MANAGER})
+PRINCIPALS = frozenset({Role.PRINCIPAL, Role.CO_PRINCIPAL})
+INSIDERS = MANAGERS | {Role.MEMBER}
+READERS = INSIDERS | {Role.ACCOUNTANT, COLLABORATOR}
+# Access managers must use two-factor authentication (issue 4).
+TWO_FACTOR_ROLES = MANAGERS
+
+
+class Action(StrEnum):
+    VIEW_MESSAGES = "view messages"
+    DOWNLOAD = "download documents"
+    HIDE_MESSAGES = "hide and show messages"
+    MANAGE_EBOX = "e-Box management (notification address, anti-phishing phrase)"
+    MANAGE_MEMBERS = "invite and remove members and accountants"
+    MANAGE_MANAGERS = "grant and revoke access manager roles"
+    TRANSFER_PRINCIPAL = "hand over the principal access manager role"
+    GRANT_FIRM = "give an accounting firm access"
+    VIEW_SECURITY_LOG = "read the security log"
+    REPORT_SUSPICIOUS = "report suspicious activity"
+    LEAVE = "leave the enterprise"
+
+
+MATRIX: dict[Action, frozenset[str]] = {
+    Action.VIEW_MESSAGES: READERS,
+    Action.DOWNLOAD: READERS,
+    Action.HIDE_MESSAGES: INSIDERS,
+    Action.MANAGE_EBOX: MANAGERS,
+    Action.MANAGE_MEMBERS: MANAGERS,
+    Action.MANAGE_MANAGERS: PRINCIPALS,
+    Action.TRANSFER_PRINCIPAL: frozenset({Role.PRINCIPAL}),
+    Action.GRANT_FIRM: MANAGERS,
+    Action.VIEW_SECURITY_LOG: MANAGERS,
+    Action.REPORT_SUSPICIOUS: READERS,
+    Action.LEAVE: READERS - {Role.PRINCIPAL},
+}
+STANDINGS = [*Role.values, COLLABORATOR]
+
+
+def standing(user, enterprise: Enterprise) -> str | None:
+    """The person's role in the enterprise, ``collaborator``, or None."""
+    if not getattr(user, "is_authenticated", False) or not enterprise.active:
+        return None
+    role = Membership.objects.filter(user=user, enterprise=enterprise).values_list("role", flat=True).first()
+    if role is not None:
+        return role
+    if ClientFile.objects.filter(enterprise=enterprise, firm__collaborators__user=user).exists():
+        return COLLABORATOR
+    return None
+
+
+def allowed(role: str | None, action: Action) -> bool:
+    return role is not None and role in MATRIX[action]
+
+
+def can(user, action: Action, enterprise: Enterprise) -> bool:
+    return allowed(standing(user, enterprise), action)
+
+
+def require(user, action: Action, enterprise: Enterprise) -> str:
+    """The person's standing, when it allows ``action``; else 404 (no standing) or 403."""
+    role = standing(user, enterprise)
+    if role is None:
+        raise Http404("no such enterprise")
+    if not allowed(role, action):
+        raise PermissionDenied(f"{role} may not {action}")
+    return role
+
+
+def enterprises_of(user) -> QuerySet[Enterprise]:
+    """The enterprises whose e-Box the person may read: own roles and the firms' portfolios."""
+    if not getattr(user, "is_authenticated", False):
+        return Enterprise.objects.none()
+    return (
+        Enterprise.objects.filter(active=True)
+        .filter(Q(memberships__user=user) | Q(client_files__firm__collaborators__user=user))
+        .distinct()
+        .order_by("name")
+    )
+
+
+def needs_two_factor(user) -> bool:
+    """True when the person holds an access manager role somewhere (then TOTP is compulsory)."""
+    return Membership.objects.filter(user=user, role__in=TWO_FACTOR_ROLES, enterprise__active=True).exists()
+
+
+def matrix_table() -> str:
+    """The matrix as a Markdown table (docs/permissions.md carries it)."""
+    header = "| action | " + " | ".join(STANDINGS) + " |"
+    rule = "|---|" + "---|" * len(STANDINGS)
+    rows = [
+        f"| {action.value} | " + " | ".join("yes" if role in MATRIX[action] else "no" for role in STANDINGS) + " |"
+        for action in Action
+    ]
+    return "\n".join([header, rule, *rows])
