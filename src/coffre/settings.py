@@ -237,6 +237,9 @@ CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = env_str("COFFRE_TOTP_ISSUER", "Coffre")
+# Who to call when a one-click link of an e-mail has expired (shown on that page and in the mails),
+# e.g. "Helpdesk: +32 2 000 00 00, support@example.be". Empty: "the operator of this service".
+COFFRE_SUPPORT_CONTACT = env_str("COFFRE_SUPPORT_CONTACT", "") or ""
 
 # Content-Security-Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {
