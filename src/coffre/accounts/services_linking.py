@@ -321,8 +321,9 @@ def contacts_to_notify(account: BusinessAccount) -> tuple[str, ...]:
     if account.kind == BusinessAccount.Kind.COMMERCIAL:
         kinds.append(BusinessContact.Kind.BILLING)
     seen: dict[str, str] = {}
-    for email in account.contacts.filter(kind__in=kinds).order_by("kind", "pk").values_list("email", flat=True):
-        seen.setdefault(email.lower(), email)
+    contacts = sorted(account.contacts.filter(kind__in=kinds), key=lambda c: (kinds.index(c.kind), c.pk))
+    for contact in contacts:  # primary contacts first
+        seen.setdefault(contact.email.lower(), contact.email)
     return tuple(seen.values())
 
 
