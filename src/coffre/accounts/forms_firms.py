@@ -40,7 +40,9 @@ class CollaboratorChoiceForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["collaborator"]
         field.queryset = firm.collaborators.select_related("user").order_by("user__email")
-        field.label_from_instance = lambda collaborator: collaborator.user.full_name or collaborator.user.email
+        field.label_from_instance = lambda collaborator: (
+            collaborator.user.full_name or collaborator.user.email
+        )
 
 
 class GrantFirmForm(forms.Form):
@@ -64,4 +66,6 @@ class ClientAdminForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["client_admin"]
         field.queryset = candidates
-        field.label_from_instance = lambda user: f"{user.full_name} <{user.email}>" if user.full_name else user.email
+        field.label_from_instance = lambda user: (
+            f"{user.full_name} <{user.email}>" if user.full_name else user.email
+        )

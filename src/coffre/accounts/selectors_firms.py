@@ -44,13 +44,19 @@ def portfolio_of(
         ClientFile.objects.filter(firm__collaborators__user=user, enterprise__active=True)
         .select_related("enterprise", "firm")
         .annotate(
-            is_favourite=Exists(Favourite.objects.filter(client_file=OuterRef("pk"), collaborator__user=user)),
-            is_attached=Exists(Assignment.objects.filter(client_file=OuterRef("pk"), collaborator__user=user)),
+            is_favourite=Exists(
+                Favourite.objects.filter(client_file=OuterRef("pk"), collaborator__user=user)
+            ),
+            is_attached=Exists(
+                Assignment.objects.filter(client_file=OuterRef("pk"), collaborator__user=user)
+            ),
         )
         .prefetch_related(
             Prefetch(
                 "assignments",
-                queryset=Assignment.objects.select_related("collaborator__user").order_by("collaborator__user__email"),
+                queryset=Assignment.objects.select_related("collaborator__user").order_by(
+                    "collaborator__user__email"
+                ),
             )
         )
     )
@@ -71,7 +77,9 @@ def portfolio_of(
 def client_file_for(user, file_id: int, action: FirmAction) -> tuple[ClientFile, Collaborator]:
     """The client file and the person's collaborator row, when ``action`` is allowed (404/403)."""
     client_file = (
-        ClientFile.objects.select_related("enterprise", "firm").filter(pk=file_id, enterprise__active=True).first()
+        ClientFile.objects.select_related("enterprise", "firm")
+        .filter(pk=file_id, enterprise__active=True)
+        .first()
     )
     if client_file is None:
         raise Http404("no such client file")
@@ -143,7 +151,10 @@ def client_admin_candidates(enterprise: Enterprise) -> QuerySet[User]:
 def client_admin_of(enterprise: Enterprise) -> User | None:
     """The client admin: the one the access managers chose while they keep a role inside the
     enterprise, else the principal access manager."""
-    if enterprise.client_admin_id and client_admin_candidates(enterprise).filter(pk=enterprise.client_admin_id).exists():
+    if (
+        enterprise.client_admin_id
+        and client_admin_candidates(enterprise).filter(pk=enterprise.client_admin_id).exists()
+    ):
         return enterprise.client_admin
     principal = (
         Membership.objects.filter(enterprise=enterprise, role=Role.PRINCIPAL).select_related("user").first()

@@ -53,10 +53,16 @@ def set_up_firm(name: str, *, actor: Actor, enterprise: Enterprise | None = None
     with transaction.atomic():
         firms = list(AccountingFirm.objects.select_for_update().filter(name__iexact=name)[:2])
         if len(firms) > 1:
-            raise FirmError(_("Several accounting firms are named %(name)s; use the firm's number.") % {"name": name})
+            raise FirmError(
+                _("Several accounting firms are named %(name)s; use the firm's number.") % {"name": name}
+            )
         if not firms:
             firm = AccountingFirm.objects.create(name=name, enterprise=enterprise)
-            record(actor, "firm.create", details={**_firm_details(firm), "cbe": enterprise.cbe if enterprise else None})
+            record(
+                actor,
+                "firm.create",
+                details={**_firm_details(firm), "cbe": enterprise.cbe if enterprise else None},
+            )
             return Change(firm, created=True, changed=True)
         firm = firms[0]
         if enterprise is not None and firm.enterprise_id != enterprise.pk:
@@ -80,13 +86,16 @@ def set_collaborator(
         if collaborator is None:
             collaborator = Collaborator.objects.create(firm=firm, user=user, is_admin=bool(is_admin))
             record(
-                actor, "firm.collaborator_add",
+                actor,
+                "firm.collaborator_add",
                 details={**_firm_details(firm), "user": user.email, "is_admin": collaborator.is_admin},
             )
             if notify:
                 send_templated_mail(
-                    [user.email], "accounts/mail/firms_collaborator_added",
-                    {"firm_name": firm.name, "is_admin": collaborator.is_admin}, user.language,
+                    [user.email],
+                    "accounts/mail/firms_collaborator_added",
+                    {"firm_name": firm.name, "is_admin": collaborator.is_admin},
+                    user.language,
                 )
             return Change(collaborator, created=True, changed=True)
         if is_admin is None or collaborator.is_admin == is_admin:
@@ -95,7 +104,11 @@ def set_collaborator(
             _keep_an_admin(firm, collaborator)
         collaborator.is_admin = is_admin
         collaborator.save(update_fields=["is_admin"])
-        record(actor, "firm.collaborator_update", details={**_firm_details(firm), "user": user.email, "is_admin": is_admin})
+        record(
+            actor,
+            "firm.collaborator_update",
+            details={**_firm_details(firm), "user": user.email, "is_admin": is_admin},
+        )
         return Change(collaborator, created=False, changed=True)
 
 
@@ -118,7 +131,9 @@ def remove_collaborator(collaborator: Collaborator, *, actor: Actor) -> None:
 # --- client files: an enterprise gives a firm access ----------------------------------------------
 
 
-def grant_firm_access(enterprise: Enterprise, firm: AccountingFirm, *, granted_by: User | None, actor: Actor) -> Change:
+def grant_firm_access(
+    enterprise: Enterprise, firm: AccountingFirm, *, granted_by: User | None, actor: Actor
+) -> Change:
     """Put the enterprise in the firm's portfolio (idempotent) and tell the firm's admins."""
     with transaction.atomic():
         client_file, created = ClientFile.objects.get_or_create(
@@ -126,10 +141,13 @@ def grant_firm_access(enterprise: Enterprise, firm: AccountingFirm, *, granted_b
         )
         if created:
             record(actor, "firm.access_grant", details={**_firm_details(firm), "cbe": enterprise.cbe})
-            admins = User.objects.filter(collaborations__firm=firm, collaborations__is_admin=True, is_active=True)
+            admins = User.objects.filter(
+                collaborations__firm=firm, collaborations__is_admin=True, is_active=True
+            )
             for admin in admins:
                 send_templated_mail(
-                    [admin.email], "accounts/mail/firms_access_granted",
+                    [admin.email],
+                    "accounts/mail/firms_access_granted",
                     {"firm_name": firm.name, "enterprise_name": enterprise.name, "cbe": enterprise.cbe},
                     admin.language,
                 )
@@ -160,8 +178,10 @@ def toggle_favourite(collaborator: Collaborator, client_file: ClientFile, *, act
         if not deleted:
             Favourite.objects.create(collaborator=collaborator, client_file=client_file)
         details = {
-            **_firm_details(collaborator.firm), "cbe": client_file.enterprise.cbe,
-            "user": collaborator.user.email, "favourite": not deleted,
+            **_firm_details(collaborator.firm),
+            "cbe": client_file.enterprise.cbe,
+            "user": collaborator.user.email,
+            "favourite": not deleted,
         }
         record(actor, "firm.favourite", details=details)
         return not deleted
@@ -174,9 +194,13 @@ def attach(client_file: ClientFile, collaborator: Collaborator, *, actor: Actor)
         _, created = Assignment.objects.get_or_create(collaborator=collaborator, client_file=client_file)
         if created:
             record(
-                actor, "firm.attach",
-                details={**_firm_details(client_file.firm), "cbe": client_file.enterprise.cbe,
-                         "user": collaborator.user.email},
+                actor,
+                "firm.attach",
+                details={
+                    **_firm_details(client_file.firm),
+                    "cbe": client_file.enterprise.cbe,
+                    "user": collaborator.user.email,
+                },
             )
         return created
 
@@ -188,9 +212,13 @@ def detach(client_file: ClientFile, collaborator: Collaborator, *, actor: Actor)
         deleted, _ = Assignment.objects.filter(collaborator=collaborator, client_file=client_file).delete()
         if deleted:
             record(
-                actor, "firm.detach",
-                details={**_firm_details(client_file.firm), "cbe": client_file.enterprise.cbe,
-                         "user": collaborator.user.email},
+                actor,
+                "firm.detach",
+                details={
+                    **_firm_details(client_file.firm),
+                    "cbe": client_file.enterprise.cbe,
+                    "user": collaborator.user.email,
+                },
             )
         return bool(deleted)
 
@@ -205,18 +233,21 @@ def set_client_admin(enterprise: Enterprise, user: User | None, *, actor: Actor)
     something changed.
     """
     with transaction.atomic():
-        enterprise = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
-        if user is not None and not Membership.objects.filter(
-            enterprise=enterprise, user=user, role__in=INSIDERS
-        ).exists():
+        locked = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
+        if (
+            user is not None
+            and not Membership.objects.filter(enterprise=locked, user=user, role__in=INSIDERS).exists()
+        ):
             raise FirmError(_("The client admin must be an access manager or a member of the enterprise."))
         new_id = user.pk if user is not None else None
-        if enterprise.client_admin_id == new_id:
+        if locked.client_admin_id == new_id:
             return False
+        locked.client_admin = user
+        locked.save(update_fields=["client_admin"])
         enterprise.client_admin = user
-        enterprise.save(update_fields=["client_admin"])
         record(
-            actor, "enterprise.client_admin",
+            actor,
+            "enterprise.client_admin",
             details={"cbe": enterprise.cbe, "client_admin": user.email if user else None},
         )
         return True

@@ -185,7 +185,8 @@ def add_contract(account: BusinessAccount, number: str, *, actor: Actor) -> Chan
         contract, created = BusinessContract.objects.get_or_create(account=account, number=number)
         if created:
             record(
-                actor, "business_account.contract_add",
+                actor,
+                "business_account.contract_add",
                 details={"client_number": account.client_number, "contract": number},
             )
         return Change(contract, created=created, changed=created)
@@ -197,7 +198,8 @@ def remove_contract(account: BusinessAccount, number: str, *, actor: Actor) -> b
         deleted, _ = BusinessContract.objects.filter(account=account, number=number).delete()
         if deleted:
             record(
-                actor, "business_account.contract_remove",
+                actor,
+                "business_account.contract_remove",
                 details={"client_number": account.client_number, "contract": number},
             )
         return bool(deleted)
@@ -435,7 +437,12 @@ def live_links_of(user: User):
 
 
 def report_suspicious_activity(
-    link: AccountLink, *, reported_by: str, actor: Actor, ip_address: str | None = None, reporter: User | None = None
+    link: AccountLink,
+    *,
+    reported_by: str,
+    actor: Actor,
+    ip_address: str | None = None,
+    reporter: User | None = None,
 ) -> tuple[str, ...]:
     """Record the report in the enterprise's security log and alert its principal access managers.
 

@@ -14,6 +14,6 @@ urlpatterns = [
 ]
 
 # Linking to business accounts (seed 003) and accounting firms (seed 002).
-from coffre.accounts import views_firms, views_linking  # noqa: E402
+from coffre.accounts import views_firms, views_linking
 
 urlpatterns += views_linking.urlpatterns + views_firms.urlpatterns

@@ -46,7 +46,9 @@ def _enterprise(request, cbe: str, action: Action) -> Enterprise:
 
 def _back(request, default: str) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return default
 
@@ -93,12 +95,18 @@ def favourite(request, file_id: int):
     client_file.is_favourite = services_firms.toggle_favourite(me, client_file, actor=web_actor(request))
     if request.htmx:
         return render(
-            request, "accounts/firms/_favourite.html", {"client_file": client_file, "next": _back(request, "")}
+            request,
+            "accounts/firms/_favourite.html",
+            {"client_file": client_file, "next": _back(request, "")},
         )
     if client_file.is_favourite:
-        messages.success(request, _("%(name)s is in your favourites.") % {"name": client_file.enterprise.name})
+        messages.success(
+            request, _("%(name)s is in your favourites.") % {"name": client_file.enterprise.name}
+        )
     else:
-        messages.success(request, _("%(name)s is no longer in your favourites.") % {"name": client_file.enterprise.name})
+        messages.success(
+            request, _("%(name)s is no longer in your favourites.") % {"name": client_file.enterprise.name}
+        )
     return redirect(_back(request, reverse("accounts:portfolio")))
 
 
@@ -141,7 +149,11 @@ def _attachment(request, file_id: int, change):
     if change is services_firms.attach:
         text = _("%(name)s is attached to this client.") if changed else _("%(name)s was already attached.")
     else:
-        text = _("%(name)s is no longer attached to this client.") if changed else _("%(name)s was not attached.")
+        text = (
+            _("%(name)s is no longer attached to this client.")
+            if changed
+            else _("%(name)s was not attached.")
+        )
     messages.success(request, text % {"name": name})
     return redirect("accounts:client_file", file_id=client_file.pk)
 
@@ -173,9 +185,13 @@ def firm_page(request, firm_id: int):
             firm, user, is_admin=form.cleaned_data["is_admin"], actor=web_actor(request), notify=True
         )
         if outcome.created:
-            messages.success(request, _("%(email)s is now a collaborator of the firm.") % {"email": user.email})
+            messages.success(
+                request, _("%(email)s is now a collaborator of the firm.") % {"email": user.email}
+            )
         else:
-            messages.info(request, _("%(email)s was already a collaborator of the firm.") % {"email": user.email})
+            messages.info(
+                request, _("%(email)s was already a collaborator of the firm.") % {"email": user.email}
+            )
         return redirect("accounts:firm", firm_id=firm.pk)
     return render(
         request,
@@ -188,7 +204,7 @@ def firm_page(request, firm_id: int):
 @login_required
 @require_POST
 def remove_collaborator(request, firm_id: int, collaborator_id: int):
-    firm, me = selectors_firms.firm_for(request.user, firm_id, FirmAction.MANAGE_COLLABORATORS)
+    firm, _admin = selectors_firms.firm_for(request.user, firm_id, FirmAction.MANAGE_COLLABORATORS)
     collaborator = firm.collaborators.select_related("user").filter(pk=collaborator_id).first()
     if collaborator is None:
         raise Http404("no such collaborator")
@@ -197,7 +213,9 @@ def remove_collaborator(request, firm_id: int, collaborator_id: int):
     except services_firms.FirmError as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, _("%(email)s is no longer a collaborator.") % {"email": collaborator.user.email})
+        messages.success(
+            request, _("%(email)s is no longer a collaborator.") % {"email": collaborator.user.email}
+        )
     return redirect("accounts:firm", firm_id=firm.pk)
 
 
@@ -213,12 +231,17 @@ def enterprise_firms(request, cbe: str):
         try:
             firm = selectors_firms.find_firm(form.cleaned_data["firm"])
         except selectors_firms.AmbiguousFirm:
-            form.add_error("firm", _("This address administers several firms: give the firm's number instead."))
+            form.add_error(
+                "firm", _("This address administers several firms: give the firm's number instead.")
+            )
         else:
             if firm is None:
                 form.add_error(
                     "firm",
-                    _("No accounting firm matches. Check the e-mail address of its administrator or its number."),
+                    _(
+                        "No accounting firm matches. "
+                        "Check the e-mail address of its administrator or its number."
+                    ),
                 )
             else:
                 outcome = services_firms.grant_firm_access(
@@ -261,7 +284,9 @@ def client_admin(request, cbe: str):
     form = ClientAdminForm(request.POST or None, candidates=candidates, initial={"client_admin": chosen})
     if request.method == "POST" and form.is_valid():
         try:
-            services_firms.set_client_admin(enterprise, form.cleaned_data["client_admin"], actor=web_actor(request))
+            services_firms.set_client_admin(
+                enterprise, form.cleaned_data["client_admin"], actor=web_actor(request)
+            )
         except services_firms.FirmError as refusal:
             form.add_error("client_admin", str(refusal))
         else:

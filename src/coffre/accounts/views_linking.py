@@ -75,8 +75,10 @@ def linked_accounts(request):
             if outcome.created:
                 messages.success(
                     request,
-                    _("Your profile is linked to the business account %(number)s of %(enterprise)s. "
-                      "Its contacts have been told by e-mail.")
+                    _(
+                        "Your profile is linked to the business account %(number)s of %(enterprise)s. "
+                        "Its contacts have been told by e-mail."
+                    )
                     % {"number": account.client_number, "enterprise": account.enterprise.name},
                 )
             else:
@@ -93,7 +95,9 @@ def linked_accounts(request):
 @require_POST
 def unlink_own(request, link_id: int):
     try:
-        link = services_linking.unlink_own(request.user, link_id, actor=web_actor(request), ip_address=ip_of(request))
+        link = services_linking.unlink_own(
+            request.user, link_id, actor=web_actor(request), ip_address=ip_of(request)
+        )
     except AccountLink.DoesNotExist:
         raise Http404("no such link") from None
     messages.success(
@@ -112,7 +116,10 @@ def report_own(request, link_id: int):
         raise Http404("no such link")
     try:
         services_linking.report_suspicious_activity(
-            link, reported_by="linked person", actor=web_actor(request), ip_address=ip_of(request),
+            link,
+            reported_by="linked person",
+            actor=web_actor(request),
+            ip_address=ip_of(request),
             reporter=request.user,
         )
     except services_linking.TooManyReports:
@@ -120,8 +127,10 @@ def report_own(request, link_id: int):
     else:
         messages.success(
             request,
-            _("Thank you. Your report is in the security log and the principal access managers have "
-              "been alerted."),
+            _(
+                "Thank you. Your report is in the security log and the principal access managers have "
+                "been alerted."
+            ),
         )
     return redirect("accounts:linked_accounts")
 
@@ -143,7 +152,9 @@ def link_removal(request, token: str):
         return _expired(request, 404 if link is None else 410)
     if request.method == "POST":
         try:
-            services_linking.remove_link_by_token(token, actor=_removal_actor(request, link), ip_address=ip_of(request))
+            services_linking.remove_link_by_token(
+                token, actor=_removal_actor(request, link), ip_address=ip_of(request)
+            )
         except services_linking.RemovalLinkExpired:  # used meanwhile, or expired while reading
             return _expired(request, 410)
         return render(request, "accounts/linking/removal_done.html", {"link": link, "token": token})

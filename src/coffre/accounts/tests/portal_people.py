@@ -1,6 +1,7 @@
 """The people, enterprises, firms and business accounts of the linking and firms tests.
 
-Import the fixtures you use (``from coffre.accounts.tests.portal_people import world  # noqa: F401``).
+Import the fixture where you use it (``from coffre.accounts.tests.portal_people import world_fixture``,
+``# noqa: F401``): the fixture's name is ``world``.
 
 Enterprise A: paula (principal), cora (co-principal), alice (access manager), bob (member).
 Enterprise B: bert (principal), charlie (member).
@@ -76,15 +77,23 @@ def role(user: User, enterprise: Enterprise, kind: str) -> Membership:
     return Membership.objects.create(user=user, enterprise=enterprise, role=kind)
 
 
-@pytest.fixture
-def world(db) -> World:
+@pytest.fixture(name="world")
+def world_fixture(db) -> World:
     a = register_enterprise(A, "Alpha SRL", ACTOR, language="fr").enterprise
     b = register_enterprise(B, "Beta BV", ACTOR, language="nl").enterprise
     people = {
         name: person(f"{name}@example.be", name.capitalize(), language)
         for name, language in [
-            ("paula", "fr"), ("cora", "nl"), ("alice", "en"), ("bob", "en"), ("bert", "nl"),
-            ("charlie", "en"), ("dave", "en"), ("fanny", "fr"), ("felix", "en"), ("olga", "en"),
+            ("paula", "fr"),
+            ("cora", "nl"),
+            ("alice", "en"),
+            ("bob", "en"),
+            ("bert", "nl"),
+            ("charlie", "en"),
+            ("dave", "en"),
+            ("fanny", "fr"),
+            ("felix", "en"),
+            ("olga", "en"),
         ]
     }
     role(people["paula"], a, Role.PRINCIPAL)
@@ -116,8 +125,18 @@ def world(db) -> World:
     services_linking.set_contact(small, "small-bill@a.example", kind="billing", name="", actor=ACTOR)
 
     return World(
-        a=a, b=b, **people, fidu=fidu, other_fidu=other_fidu, fidu_a=fidu_a, other_b=other_b,
-        fanny_c=fanny_c, felix_c=felix_c, olga_c=olga_c, commercial=commercial, small=small,
+        a=a,
+        b=b,
+        **people,
+        fidu=fidu,
+        other_fidu=other_fidu,
+        fidu_a=fidu_a,
+        other_b=other_b,
+        fanny_c=fanny_c,
+        felix_c=felix_c,
+        olga_c=olga_c,
+        commercial=commercial,
+        small=small,
     )
 
 

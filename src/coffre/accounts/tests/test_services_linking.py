@@ -9,7 +9,7 @@ import pytest
 from coffre.accounts import services_linking
 from coffre.accounts.models import AccountLink, Membership, Role, SecurityEvent
 from coffre.accounts.services_linking import LinkRefused, RemovalLinkExpired
-from coffre.accounts.tests.portal_people import ACTOR, world  # noqa: F401
+from coffre.accounts.tests.portal_people import ACTOR, world_fixture  # noqa: F401
 from coffre.audit.models import AuditRecord
 from coffre.audit.services import token_hash
 
@@ -18,8 +18,13 @@ BASE = "https://coffre.example.be/"
 
 def link(person, client_number="100200", postal_code="1000", contract_number="C-1"):
     return services_linking.link_account(
-        person, client_number=client_number, postal_code=postal_code, contract_number=contract_number,
-        actor=ACTOR, base_url=BASE, ip_address="192.0.2.7",
+        person,
+        client_number=client_number,
+        postal_code=postal_code,
+        contract_number=contract_number,
+        actor=ACTOR,
+        base_url=BASE,
+        ip_address="192.0.2.7",
     )
 
 
@@ -29,7 +34,9 @@ def token_in(mail) -> str:
     return match.group(1)
 
 
-def test_commercial_account_tells_primary_and_billing_contacts(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_commercial_account_tells_primary_and_billing_contacts(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         outcome = link(world.dave)
     assert outcome.created and outcome.membership_created
@@ -41,13 +48,17 @@ def test_commercial_account_tells_primary_and_billing_contacts(world, mailoutbox
     assert "100200" in mail.subject
 
 
-def test_small_business_account_tells_only_primary_contacts(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_small_business_account_tells_only_primary_contacts(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         link(world.dave, "300400", "4000", "")
     assert [mail.to for mail in mailoutbox] == [["small-prim@a.example"]]
 
 
-def test_a_contact_who_is_primary_and_billing_gets_one_mail(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_contact_who_is_primary_and_billing_gets_one_mail(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     services_linking.set_contact(world.commercial, "Prim@A.example", kind="billing", name=None, actor=ACTOR)
     with django_capture_on_commit_callbacks(execute=True):
         link(world.dave)
@@ -86,7 +97,9 @@ def test_a_person_with_a_role_keeps_it_and_gets_no_membership(world):
     assert Membership.objects.get(user=world.alice, enterprise=world.a).role == Role.MANAGER
 
 
-def test_linking_twice_changes_nothing_and_sends_nothing(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_linking_twice_changes_nothing_and_sends_nothing(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     first = link(world.dave)
     with django_capture_on_commit_callbacks(execute=True):
         again = link(world.dave, contract_number="C-2")
@@ -115,7 +128,9 @@ def test_any_wrong_value_gives_the_same_refusal_without_the_values(world, values
     event = SecurityEvent.objects.get(kind="account_link_refused")
     assert event.details == {"reason": "no_match"}
     assert event.user == world.dave
-    recorded = json.dumps(event.details) + json.dumps(AuditRecord.objects.get(action="account_link.refused").details)
+    recorded = json.dumps(event.details) + json.dumps(
+        AuditRecord.objects.get(action="account_link.refused").details
+    )
     wrong = next(iter(values.values()))
     if wrong:
         assert wrong not in recorded
@@ -154,7 +169,9 @@ def test_failures_are_limited_per_person(world, clock):
     with pytest.raises(LinkRefused) as refusal:
         link(world.dave)  # even the right values
     assert refusal.value.reason == "rate_limited"
-    assert SecurityEvent.objects.filter(kind="account_link_refused", details__reason="rate_limited").count() == 1
+    assert (
+        SecurityEvent.objects.filter(kind="account_link_refused", details__reason="rate_limited").count() == 1
+    )
     assert link(world.charlie).created  # another person is not held back
     clock.shift(window)
     assert link(world.dave).created
@@ -215,7 +232,9 @@ def test_the_removal_link_works_once(world, mailoutbox, django_capture_on_commit
     assert SecurityEvent.objects.filter(kind="account_link_removed").count() == 1
 
 
-def test_removal_takes_the_membership_the_link_made_and_is_logged(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_removal_takes_the_membership_the_link_made_and_is_logged(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         link(world.dave)
     services_linking.remove_link_by_token(token_in(mailoutbox[0]), actor=ACTOR, ip_address="192.0.2.9")
@@ -263,16 +282,23 @@ def test_the_person_may_remove_their_own_link_only(world):
     assert SecurityEvent.objects.get(kind="account_link_removed").details["by"] == "the person"
 
 
-def test_a_report_alerts_the_principal_and_co_principal_managers(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_report_alerts_the_principal_and_co_principal_managers(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     outcome = link(world.dave)
     with django_capture_on_commit_callbacks(execute=True):
-        alerted = services_linking.report_suspicious_activity(outcome.link, reported_by="contact", actor=ACTOR)
+        alerted = services_linking.report_suspicious_activity(
+            outcome.link, reported_by="contact", actor=ACTOR
+        )
     assert sorted(alerted) == ["cora@example.be", "paula@example.be"]
     assert sorted(mail.to[0] for mail in mailoutbox) == ["cora@example.be", "paula@example.be"]
     by_person = {mail.to[0]: mail for mail in mailoutbox}
     # Each in their own language: paula reads French, cora Dutch; the msgid is English until the
     # translation pass, so both bodies name the linked person and the account.
-    assert "dave@example.be" in by_person["paula@example.be"].body and "100200" in by_person["cora@example.be"].body
+    assert (
+        "dave@example.be" in by_person["paula@example.be"].body
+        and "100200" in by_person["cora@example.be"].body
+    )
     event = SecurityEvent.objects.get(kind="suspicious_activity")
     assert event.enterprise == world.a
     assert event.details["reported_by"] == "contact" and event.details["linked_person"] == "dave@example.be"
@@ -285,16 +311,26 @@ def test_reports_are_limited_per_link(world, mailoutbox, django_capture_on_commi
         for _ in range(limit):
             services_linking.report_suspicious_activity(outcome.link, reported_by="contact", actor=ACTOR)
         with pytest.raises(services_linking.TooManyReports):
-            services_linking.report_suspicious_activity(outcome.link, reported_by="linked person", actor=ACTOR)
+            services_linking.report_suspicious_activity(
+                outcome.link, reported_by="linked person", actor=ACTOR
+            )
     assert len(mailoutbox) == 2 * limit
     assert SecurityEvent.objects.filter(kind="suspicious_activity").count() == limit
 
 
 def test_set_up_is_idempotent_and_refuses_to_move_an_account(world):
-    again = services_linking.set_up_account("100200", enterprise=world.a, postal_code="1000", kind=None, actor=ACTOR)
+    again = services_linking.set_up_account(
+        "100200", enterprise=world.a, postal_code="1000", kind=None, actor=ACTOR
+    )
     assert not again.created and not again.changed
     assert services_linking.add_contract(world.commercial, "c-1", actor=ACTOR).created is False
-    assert services_linking.set_contact(world.commercial, "PRIM@a.example", kind="primary", name=None,
-                                        actor=ACTOR).changed is False
+    assert (
+        services_linking.set_contact(
+            world.commercial, "PRIM@a.example", kind="primary", name=None, actor=ACTOR
+        ).changed
+        is False
+    )
     with pytest.raises(ValueError):
-        services_linking.set_up_account("100200", enterprise=world.b, postal_code="1000", kind=None, actor=ACTOR)
+        services_linking.set_up_account(
+            "100200", enterprise=world.b, postal_code="1000", kind=None, actor=ACTOR
+        )

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from coffre.accounts import services_linking
 from coffre.accounts.models import AccountLink, Membership, SecurityEvent
-from coffre.accounts.tests.portal_people import ACTOR, assert_no_inline_code, world  # noqa: F401
+from coffre.accounts.tests.portal_people import ACTOR, assert_no_inline_code, world_fixture  # noqa: F401
 from coffre.audit.models import AuditRecord
 
 LINKED = reverse("accounts:linked_accounts")
@@ -78,7 +78,13 @@ def test_linking_through_the_page(world, client, mailoutbox, django_capture_on_c
 
 
 @pytest.mark.parametrize(
-    "wrong", [{"client_number": "100201"}, {"postal_code": "1001"}, {"contract_number": "C-9"}, {"contract_number": ""}]
+    "wrong",
+    [
+        {"client_number": "100201"},
+        {"postal_code": "1001"},
+        {"contract_number": "C-9"},
+        {"contract_number": ""},
+    ],
 )
 def test_the_form_never_tells_which_field_was_wrong(world, client, wrong):
     signed_in(client, world.dave)
@@ -88,7 +94,7 @@ def test_the_form_never_tells_which_field_was_wrong(world, client, wrong):
     assert GENERIC in page
     # One message for the whole form, none next to a field.
     assert page.count('class="errorlist') == 1 and 'class="errorlist nonfield"' in page
-    assert 'aria-invalid' not in page
+    assert "aria-invalid" not in page
 
 
 def test_the_refusal_page_is_the_same_whichever_field_was_wrong(world, client):
@@ -96,9 +102,13 @@ def test_the_refusal_page_is_the_same_whichever_field_was_wrong(world, client):
 
     def error_block(**wrong):
         page = post_link(client, **wrong).content.decode()
-        return re.search(r'<ul class="errorlist nonfield">.*?</ul>', page, re.S).group(0)
+        return re.search(r'<ul class="errorlist nonfield">.*?</ul>', page, re.DOTALL).group(0)
 
-    assert error_block(client_number="999999") == error_block(postal_code="9999") == error_block(contract_number="X")
+    assert (
+        error_block(client_number="999999")
+        == error_block(postal_code="9999")
+        == error_block(contract_number="X")
+    )
 
 
 def test_a_missing_value_is_told_next_to_its_field(world, client):
@@ -142,7 +152,9 @@ def test_the_removal_link_removes_once_then_says_it_expired(world, client, linke
     assert SecurityEvent.objects.filter(kind="account_link_removed").count() == 1
 
 
-def test_the_removal_link_expires_after_30_days(world, client, clock, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_removal_link_expires_after_30_days(
+    world, client, clock, mailoutbox, django_capture_on_commit_callbacks
+):
     signed_in(client, world.dave)
     with django_capture_on_commit_callbacks(execute=True):
         post_link(client)
@@ -172,8 +184,9 @@ def test_the_token_never_reaches_the_audit_trail(world, client, linked):
     assert record.actor.startswith("removal link #")
 
 
-def test_a_removed_person_links_again_through_the_page(world, client, linked, mailoutbox,
-                                                        django_capture_on_commit_callbacks):
+def test_a_removed_person_links_again_through_the_page(
+    world, client, linked, mailoutbox, django_capture_on_commit_callbacks
+):
     client.post(linked)
     signed_in(client, world.dave)
     with django_capture_on_commit_callbacks(execute=True):
@@ -200,8 +213,9 @@ def test_report_from_the_removal_page_alerts_the_principal_managers(
     assert client.get(report).status_code == 405
 
 
-def test_report_works_after_removal_but_not_after_30_days(world, client, clock, linked, mailoutbox,
-                                                          django_capture_on_commit_callbacks):
+def test_report_works_after_removal_but_not_after_30_days(
+    world, client, clock, linked, mailoutbox, django_capture_on_commit_callbacks
+):
     client.post(linked)
     with django_capture_on_commit_callbacks(execute=True):
         assert client.post(linked + "report/").status_code == 200
@@ -229,7 +243,12 @@ def test_report_from_the_linked_accounts_list(world, client, mailoutbox, django_
 @pytest.mark.parametrize("name", ["alice", "bob", "charlie", "felix", "olga"])
 def test_nobody_else_reports_or_removes_a_persons_link(world, client, name):
     link = services_linking.link_account(
-        world.dave, client_number="100200", postal_code="1000", contract_number="C-1", actor=ACTOR, base_url="http://x/"
+        world.dave,
+        client_number="100200",
+        postal_code="1000",
+        contract_number="C-1",
+        actor=ACTOR,
+        base_url="http://x/",
     ).link
     signed_in(client, world.person(name))
     assert client.post(reverse("accounts:report_link", args=[link.pk])).status_code == 404
@@ -240,7 +259,12 @@ def test_nobody_else_reports_or_removes_a_persons_link(world, client, name):
 
 def test_anonymous_people_neither_report_nor_unlink(world, client):
     link = services_linking.link_account(
-        world.dave, client_number="100200", postal_code="1000", contract_number="C-1", actor=ACTOR, base_url="http://x/"
+        world.dave,
+        client_number="100200",
+        postal_code="1000",
+        contract_number="C-1",
+        actor=ACTOR,
+        base_url="http://x/",
     ).link
     for name in ("report_link", "unlink_own"):
         response = client.post(reverse(f"accounts:{name}", args=[link.pk]))

@@ -50,7 +50,9 @@ class Command(BaseCommand):
         add.add_argument("client_number")
         add.add_argument("--enterprise", required=True, help="CBE number of the account's enterprise")
         add.add_argument("--postal-code", required=True, help="postal code of the business address")
-        add.add_argument("--kind", choices=BusinessAccount.Kind.values, help="default for a new account: commercial")
+        add.add_argument(
+            "--kind", choices=BusinessAccount.Kind.values, help="default for a new account: commercial"
+        )
         add.add_argument("--json", action="store_true")
 
         contact = sub.add_parser("contact", help="add (or --remove) a primary or billing contact")
@@ -100,8 +102,12 @@ class Command(BaseCommand):
             actor=actor,
         )
         account = outcome.obj
-        data = {**as_dict(account), "created": outcome.created, "changed": outcome.changed,
-                "warnings": _warnings(account)}
+        data = {
+            **as_dict(account),
+            "created": outcome.created,
+            "changed": outcome.changed,
+            "warnings": _warnings(account),
+        }
         verb = "created" if outcome.created else ("updated" if outcome.changed else "unchanged")
         text = "\n".join([f"{verb}: {account.client_number} ({account.enterprise})", *data["warnings"]])
         emit(self, data, options["json"], text)
@@ -109,16 +115,29 @@ class Command(BaseCommand):
     def _contact(self, actor, options):
         account = self._account(options["client_number"])
         if options["remove"]:
-            removed = services_linking.remove_contact(account, options["email"], kind=options["kind"], actor=actor)
-            data = {"client_number": account.client_number, "email": options["email"].strip().lower(),
-                    "kind": options["kind"], "removed": removed, "changed": removed}
+            removed = services_linking.remove_contact(
+                account, options["email"], kind=options["kind"], actor=actor
+            )
+            data = {
+                "client_number": account.client_number,
+                "email": options["email"].strip().lower(),
+                "kind": options["kind"],
+                "removed": removed,
+                "changed": removed,
+            }
             text = f"{'removed' if removed else 'not a contact'}: {options['email']} ({options['kind']})"
         else:
             outcome = services_linking.set_contact(
                 account, options["email"], kind=options["kind"], name=options["name"], actor=actor
             )
-            data = {"client_number": account.client_number, "email": outcome.obj.email, "kind": outcome.obj.kind,
-                    "name": outcome.obj.name, "created": outcome.created, "changed": outcome.changed}
+            data = {
+                "client_number": account.client_number,
+                "email": outcome.obj.email,
+                "kind": outcome.obj.kind,
+                "name": outcome.obj.name,
+                "created": outcome.created,
+                "changed": outcome.changed,
+            }
             verb = "added" if outcome.created else ("updated" if outcome.changed else "unchanged")
             text = f"{verb}: {outcome.obj.email} ({outcome.obj.kind} contact of {account.client_number})"
         emit(self, data, options["json"], text)
@@ -128,23 +147,37 @@ class Command(BaseCommand):
         number = services_linking.normalize_code(options["number"])
         if options["remove"]:
             changed = services_linking.remove_contract(account, number, actor=actor)
-            data = {"client_number": account.client_number, "contract": number, "removed": changed, "changed": changed}
+            data = {
+                "client_number": account.client_number,
+                "contract": number,
+                "removed": changed,
+                "changed": changed,
+            }
             text = f"{'removed' if changed else 'no such contract'}: {number}"
         else:
             outcome = services_linking.add_contract(account, number, actor=actor)
-            data = {"client_number": account.client_number, "contract": number, "created": outcome.created,
-                    "changed": outcome.changed}
-            text = f"{'added' if outcome.created else 'unchanged'}: contract {number} of {account.client_number}"
+            data = {
+                "client_number": account.client_number,
+                "contract": number,
+                "created": outcome.created,
+                "changed": outcome.changed,
+            }
+            text = (
+                f"{'added' if outcome.created else 'unchanged'}: contract {number} of {account.client_number}"
+            )
         emit(self, data, options["json"], text)
 
     def _list(self, actor, options):
-        accounts = BusinessAccount.objects.select_related("enterprise").prefetch_related("contacts", "contracts")
+        accounts = BusinessAccount.objects.select_related("enterprise").prefetch_related(
+            "contacts", "contracts"
+        )
         if options["enterprise"]:
             accounts = accounts.filter(enterprise=self._enterprise(options["enterprise"]))
         rows = [as_dict(account) for account in accounts.order_by("client_number")]
         text = "\n".join(
             f"{row['client_number']} {row['kind']} {row['postal_code']} {row['cbe']} {row['enterprise']}: "
-            f"{len(row['contacts'])} contact(s), {len(row['contracts'])} contract(s), {row['linked_people']} linked"
+            f"{len(row['contacts'])} contact(s), {len(row['contracts'])} contract(s), "
+            f"{row['linked_people']} linked"
             for row in rows
         )
         emit(self, rows, options["json"], text)

@@ -44,7 +44,9 @@ class Command(BaseCommand):
         add.add_argument("--enterprise", help="CBE number of the firm's own enterprise")
         add.add_argument("--json", action="store_true")
 
-        collaborator = sub.add_parser("collaborator", help="add a collaborator, change their admin flag, or remove them")
+        collaborator = sub.add_parser(
+            "collaborator", help="add a collaborator, change their admin flag, or remove them"
+        )
         collaborator.add_argument("firm", help="the firm's number or name")
         collaborator.add_argument("email", help="the e-mail address the person signs in with")
         admin = collaborator.add_mutually_exclusive_group()
@@ -99,13 +101,22 @@ class Command(BaseCommand):
             collaborator = firm.collaborators.filter(user=user).first()
             if collaborator is not None:
                 services_firms.remove_collaborator(collaborator, actor=actor)
-            data = {"firm": firm.pk, "email": user.email, "removed": collaborator is not None,
-                    "changed": collaborator is not None}
+            data = {
+                "firm": firm.pk,
+                "email": user.email,
+                "removed": collaborator is not None,
+                "changed": collaborator is not None,
+            }
             text = f"{'removed' if collaborator else 'not a collaborator'}: {user.email} ({firm.name})"
         else:
             outcome = services_firms.set_collaborator(firm, user, is_admin=options["is_admin"], actor=actor)
-            data = {"firm": firm.pk, "email": user.email, "is_admin": outcome.obj.is_admin,
-                    "created": outcome.created, "changed": outcome.changed}
+            data = {
+                "firm": firm.pk,
+                "email": user.email,
+                "is_admin": outcome.obj.is_admin,
+                "created": outcome.created,
+                "changed": outcome.changed,
+            }
             verb = "added" if outcome.created else ("updated" if outcome.changed else "unchanged")
             role = "admin" if outcome.obj.is_admin else "collaborator"
             text = f"{verb}: {user.email} ({role} of {firm.name})"
@@ -117,7 +128,8 @@ class Command(BaseCommand):
         )
         rows = [as_dict(firm) for firm in firms.order_by("name", "pk")]
         text = "\n".join(
-            f"{row['id']} {row['name']}: {len(row['collaborators'])} collaborator(s), {len(row['clients'])} client(s)"
+            f"{row['id']} {row['name']}: "
+            f"{len(row['collaborators'])} collaborator(s), {len(row['clients'])} client(s)"
             for row in rows
         )
         emit(self, rows, options["json"], text)
