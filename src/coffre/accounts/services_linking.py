@@ -313,7 +313,7 @@ def link_account(
             ip_address=ip_address,
             details={"link": link.pk, "client_number": account.client_number},
         )
-        _send_link_notice(link, token, recipients, base_url)
+        _send_link_notice(link, token, recipients, base_url, membership_created=membership is not None)
     return LinkOutcome(link, created=True, membership_created=membership is not None, notified=recipients)
 
 
@@ -333,7 +333,9 @@ def _absolute(base_url: str, path: str) -> str:
     return (settings.COFFRE_BASE_URL or base_url.rstrip("/")) + path
 
 
-def _send_link_notice(link: AccountLink, token: str, recipients: tuple[str, ...], base_url: str) -> None:
+def _send_link_notice(
+    link: AccountLink, token: str, recipients: tuple[str, ...], base_url: str, *, membership_created: bool
+) -> None:
     enterprise = link.account.enterprise
     context = {
         "person_name": link.user.full_name,
@@ -345,6 +347,7 @@ def _send_link_notice(link: AccountLink, token: str, recipients: tuple[str, ...]
         "expires_at": link.removal_expires_at,
         "removal_url": _absolute(base_url, reverse("accounts:link_removal", args=[token])),
         "support_contact": settings.COFFRE_SUPPORT_CONTACT,
+        "membership_created": membership_created,
     }
     for email in recipients:  # one mail each: contacts do not see each other's addresses
         send_templated_mail([email], "accounts/mail/linking_notice", context, enterprise.language)

@@ -181,3 +181,12 @@ def test_the_client_admin_has_a_role_inside_the_enterprise(world, name):
         services_firms.set_client_admin(world.a, world.person(name), actor=ACTOR)
     world.a.refresh_from_db()
     assert world.a.client_admin is None
+
+
+def test_the_docs_carry_the_firm_matrix():
+    from pathlib import Path
+
+    import coffre
+
+    docs = Path(coffre.__file__).resolve().parents[2] / "docs" / "business-accounts-and-firms.md"
+    assert firm_matrix_table() in docs.read_text(encoding="utf-8")

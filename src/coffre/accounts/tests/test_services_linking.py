@@ -334,3 +334,12 @@ def test_set_up_is_idempotent_and_refuses_to_move_an_account(world):
         services_linking.set_up_account(
             "100200", enterprise=world.b, postal_code="1000", kind=None, actor=ACTOR
         )
+
+
+def test_the_mail_says_whether_the_link_made_a_member(world, mailoutbox, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        link(world.dave)
+        link(world.alice)
+    dave_mail, alice_mail = mailoutbox[0], mailoutbox[2]
+    assert "dave@example.be" in dave_mail.body and "This made them a member" in dave_mail.body
+    assert "alice@example.be" in alice_mail.body and "already had a role" in alice_mail.body
