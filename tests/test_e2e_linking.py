@@ -24,7 +24,6 @@ from coffre.accounts.services import register_enterprise
 from coffre.audit.services import Actor
 from coffre.core.cbe import make_cbe
 
-
 CHROMIUM = "/usr/bin/chromium"
 ACTOR = Actor.cli("e2e")
 PASSWORD = "correct horse battery staple"
