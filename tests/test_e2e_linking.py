@@ -60,12 +60,11 @@ class Page:
         self.page = self.context.new_page()
         self.base_url = base_url
         self.csp_errors: list[str] = []
-        self.page.on(
-            "console",
-            lambda message: (
-                "Content Security Policy" in message.text and self.csp_errors.append(message.text)
-            ),
-        )
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_errors.append(message.text)
 
     def go(self, path: str):
         return self.page.goto(self.base_url + path)
