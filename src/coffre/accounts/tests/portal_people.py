@@ -140,6 +140,20 @@ def world_fixture(db) -> World:
     )
 
 
+def sign_in(client, user: User):
+    """Sign ``user`` in with a verified second factor (access managers must use one): a confirmed
+    TOTP device and a session that django-otp counts as verified with it."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client.force_login(user)
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="tests", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
 def assert_no_inline_code(html: str) -> None:
     """The strict CSP allows no inline script or style: the page must not need any."""
     import re

@@ -7,7 +7,13 @@ from django.urls import reverse
 
 from coffre.accounts import services_firms
 from coffre.accounts.models import Assignment, ClientFile, Collaborator, Favourite
-from coffre.accounts.tests.portal_people import ACTOR, assert_no_inline_code, person, world_fixture  # noqa: F401
+from coffre.accounts.tests.portal_people import (  # noqa: F401
+    ACTOR,
+    assert_no_inline_code,
+    person,
+    sign_in,
+    world_fixture,
+)
 
 LOGIN = reverse("accounts:login")
 
@@ -20,7 +26,7 @@ def english(settings):
 def as_(client, world, name):
     user = world.person(name)
     if user is not None:
-        client.force_login(user)
+        sign_in(client, user)
     return client
 
 
@@ -422,3 +428,10 @@ def test_client_admin_back_to_default(world, client):
     assert response.status_code == 302
     world.a.refresh_from_db()
     assert world.a.client_admin is None
+
+
+def test_the_tests_sign_people_in_with_a_verified_second_factor(world, client):
+    # Access managers must use two-factor authentication: the sessions of these tests are verified,
+    # so that the pages answer as they do for a manager who signed in properly.
+    response = as_(client, world, "alice").get(reverse("accounts:enterprise_firms", args=[world.a.cbe]))
+    assert response.wsgi_request.user.is_verified()

@@ -8,7 +8,12 @@ from django.urls import reverse
 
 from coffre.accounts import services_linking
 from coffre.accounts.models import AccountLink, Membership, SecurityEvent
-from coffre.accounts.tests.portal_people import ACTOR, assert_no_inline_code, world_fixture  # noqa: F401
+from coffre.accounts.tests.portal_people import (  # noqa: F401
+    ACTOR,
+    assert_no_inline_code,
+    sign_in,
+    world_fixture,
+)
 from coffre.audit.models import AuditRecord
 
 LINKED = reverse("accounts:linked_accounts")
@@ -23,8 +28,7 @@ def english_and_support(settings):
 
 
 def signed_in(client, user):
-    client.force_login(user)
-    return client
+    return sign_in(client, user)
 
 
 def post_link(client, **values):
