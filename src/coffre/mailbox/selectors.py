@@ -141,11 +141,23 @@ def filtered_messages(ebox: Ebox, filters: MessageFilters, now: dt.datetime | No
     return messages
 
 
+# A Message output names its reference data by id only: the translated names and descriptions
+# (JSON) of the joined rows, and the search texts of the message, are left in the database.
+_NOT_SHOWN = [
+    "search_fr", "search_nl", "search_de", "search_en",
+    "message_type__name", "message_type__description",
+    "sender_organization__short_name", "sender_organization__long_name", "sender_organization__url",
+    "sender_application__name", "sender_application__description", "sender_application__url",
+]
+
+
 def with_details(messages: QuerySet[Message]) -> QuerySet[Message]:
     """Everything a Message output needs, in three queries whatever the page size."""
-    return messages.select_related(
-        "message_type", "sender_organization", "sender_application", "payment_data"
-    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("blob")))
+    return (
+        messages.select_related("message_type", "sender_organization", "sender_application", "payment_data")
+        .defer(*_NOT_SHOWN)
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("blob")))
+    )
 
 
 def page_of_messages(
