@@ -128,6 +128,7 @@ def publish(plan: dict) -> dict:
     ok = [latency for _, latency, status in measured if status == 201]
     return {
         "completed": len(ok),
+        "requests_total": len(records),  # warm-up included, for CPU per request
         "window_s": window,
         "throughput": len(ok) / window if window else 0.0,
         "latencies": ok,

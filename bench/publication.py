@@ -101,6 +101,8 @@ def _load(server: Server, plan: dict, var_dir: Path) -> dict:
     cpu_before = server.cpu_seconds()
     result = run_loadgen({**plan, "base": server.base}, var_dir)
     result["server_cpu_s"] = server.cpu_seconds() - cpu_before
+    result["server_cpu_ms"] = result["server_cpu_s"] / max(1, result["requests_total"]) * 1000
+    result["client_cpu_ms"] = result["client_cpu_s"] / max(1, result["requests_total"]) * 1000
     if result["errors"]:
         raise SystemExit(f"publication bench: unexpected answers: {result['errors']}")
     latencies = result.pop("latencies")

@@ -13,8 +13,10 @@ the method and what each limit means.
 
 import argparse
 import json
+import os
 import platform
 import shutil
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -43,6 +45,61 @@ def _phase(args) -> None:
     Path(args.out).write_text(json.dumps(result, indent=2))
 
 
+def _ms(summary: dict) -> str:
+    return f"{summary['p50_ms']:.1f} / {summary['p99_ms']:.1f} ms"
+
+
+def _aim(ok: bool, text: str) -> str:
+    return f"{text} {'(met)' if ok else '(**not met**)'}"
+
+
+def render(results: dict) -> str:
+    """The table of a run, in Markdown (stdout, var/bench/latest.md, docs/benchmarks.md)."""
+    lines = [
+        f"Coffre benchmarks, {results['started_at']}: {results['machine']}, {results['cores']} cores, "
+        f"load average {results['load_at_start']} at start; SQLite {results['sqlite']}; {results['server']}.",
+        "",
+        "| Measure | Coffre | Limit, same run | Coffre / limit | Aim |",
+        "|---|---|---|---|---|",
+    ]
+    publication = results.get("publication")
+    if publication:
+        bare, publish = publication["bare"], publication["publish"]
+        ratio = publish["throughput"] / bare["throughput"]
+        lines += [
+            f"| Publication throughput (one {publication['pdf_bytes'] / 1024:.0f} kB PDF with digest, "
+            f"{publication['connections']} connections, {publish['window_s']:.0f} s) | "
+            f"{publish['throughput']:.0f} msg/s | bare upload endpoint: {bare['throughput']:.0f} msg/s | "
+            f"{ratio:.0%} | {_aim(publish['throughput'] >= 400 and ratio >= 0.5, '>= 400 msg/s and >= 50%')} |",
+            f"| Publication latency p50 / p99 | {_ms(publish)} | {_ms(bare)} | | |",
+            f"| Server CPU per request | {publish['server_cpu_ms']:.1f} ms | {bare['server_cpu_ms']:.1f} ms | | |",
+        ]
+    consultation = results.get("consultation")
+    if consultation:
+        dataset = results["dataset"]
+        scale = f"{dataset['messages'] / 1e6:g}M messages over {dataset['eboxes'] / 1000:g}k e-Boxes"
+        rows = [
+            ("list", f"Message list p50 / p99 ({scale}, page 1 of {consultation['page_size']}, random e-Box)",
+             10, "p99 <= 10 ms"),
+            ("search", f"Text search p50 / p99 (q + qlang, {scale}, random e-Box)", 50, "p99 <= 50 ms"),
+            ("big_page1", f"e-Box of {dataset['big'] / 1000:g}k messages ({consultation['big_available']} "
+                          "not expired): page 1 p50 / p99", None, ""),
+            ("big_deep", f"same e-Box, last page ({consultation['deep_page']}) p50 / p99", None, ""),
+            ("big_search", "same e-Box, text search p50 / p99", None, ""),
+        ]
+        for key, label, limit_ms, aim in rows:
+            api, raw = consultation[key]["api"], consultation[key]["raw"]
+            verdict = _aim(api["p99_ms"] <= limit_ms, aim) if limit_ms else ""
+            lines.append(f"| {label} | {_ms(api)} | raw SQL: {_ms(raw)} | {api['p50_ms'] / raw['p50_ms']:.0f}x (p50) "
+                         f"| {verdict} |")
+        lines.append(f"| Server CPU per list request / search | {consultation['list']['api']['server_cpu_ms']:.1f} ms / "
+                     f"{consultation['search']['api']['server_cpu_ms']:.1f} ms | | | |")
+    lines += ["", f"Run time {results['elapsed_s'] / 60:.1f} min"
+              + (f" (data set generated in {results['dataset']['generated_s'] / 60:.1f} min)"
+                 if results.get("dataset", {}).get("generated_now") else "") + "."]
+    return "\n".join(lines) + "\n"
+
+
 def ensure_dataset(args) -> dict:
     """The cached data set's directory and description, generated first if missing."""
     import dataset
@@ -63,9 +120,11 @@ def ensure_dataset(args) -> dict:
         (partial / "dataset.json").write_text(json.dumps(description))
         shutil.rmtree(final, ignore_errors=True)
         partial.rename(final)
+        generated_now = True
     else:
         log(f"reusing the data set {key}")
-    return {"dir": str(final), "key": key, **json.loads(described.read_text())}
+        generated_now = False
+    return {"dir": str(final), "key": key, "generated_now": generated_now, **json.loads(described.read_text())}
 
 
 def main() -> None:
@@ -89,7 +148,14 @@ def main() -> None:
         return
     VAR_BENCH.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    results = {"server": common.server_description(), "machine": platform.platform()}
+    results = {
+        "server": common.server_description(),
+        "machine": platform.platform(terse=True),
+        "cores": os.cpu_count(),
+        "load_at_start": " ".join(f"{load:.2f}" for load in os.getloadavg()),
+        "sqlite": sqlite3.sqlite_version,
+        "started_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
     if args.only in (None, "publication"):
         var_dir = VAR_BENCH / "publication"
         shutil.rmtree(var_dir, ignore_errors=True)
@@ -109,7 +175,9 @@ def main() -> None:
         )
     results["elapsed_s"] = time.monotonic() - started
     (VAR_BENCH / "latest.json").write_text(json.dumps(results, indent=2))
-    print(json.dumps(results, indent=2))
+    table = render(results)
+    (VAR_BENCH / "latest.md").write_text(table)
+    print(table)
 
 
 if __name__ == "__main__":

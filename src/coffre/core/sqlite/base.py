@@ -13,7 +13,17 @@ of its process (they wake as soon as it is released), then an exclusive ``flock`
 still decides, so a write outside a transaction, or another program, stays correct. Waiting for
 the gate is bounded by the connection's ``timeout``, as SQLite's busy timeout is, and ends with
 the same "database is locked" error. In-memory databases (tests) have no gate.
+
+It also keeps the query planner's statistics, as SQLite advises for long-lived databases: without
+them the planner reads the index on (e-Box, expiry) and sorts a whole e-Box to show one page of
+it, instead of walking the index on (e-Box, receipt date) (docs/benchmarks.md). A connection to a
+database that has never been analysed runs ``ANALYZE`` when it opens; every connection runs
+``PRAGMA optimize`` when it closes, which analyses again the tables whose size changed a lot.
+``analysis_limit`` makes both sample a few hundred rows per index: milliseconds on millions of
+rows.
 """
+
+import contextlib
 
 import fcntl
 import os
@@ -78,6 +88,14 @@ def gate_for(database_path: str) -> WriteGate:
 class DatabaseWrapper(base.DatabaseWrapper):
     _held_gate: WriteGate | None = None
 
+    def get_new_connection(self, conn_params):
+        connection = super().get_new_connection(conn_params)
+        if not self.is_in_memory_db():
+            connection.execute("PRAGMA analysis_limit=400")
+            if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is None:
+                connection.execute("ANALYZE")
+        return connection
+
     def _gate(self) -> WriteGate | None:
         if self.is_in_memory_db():
             return None
@@ -112,6 +130,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._release_gate()
 
     def _close(self):
+        if self.connection is not None and self._held_gate is None:
+            with contextlib.suppress(base.Database.Error):  # statistics are never worth an error
+                self.connection.execute("PRAGMA optimize")
         try:
             return super()._close()
         finally:

@@ -126,3 +126,44 @@ def test_an_in_memory_database_has_no_gate():
     assert connection._held_gate is None
     _end(connection)
     connection.close()
+
+
+def _statistics(path) -> list:
+    import sqlite3
+
+    with sqlite3.connect(path) as raw:
+        return raw.execute("SELECT tbl, idx FROM sqlite_stat1 WHERE tbl = 'message'").fetchall()
+
+
+def _messages_table(path, rows=2000):
+    import sqlite3
+
+    with sqlite3.connect(path) as raw:
+        raw.execute("CREATE TABLE message (id INTEGER PRIMARY KEY, box INTEGER, received TEXT)")
+        raw.execute("CREATE INDEX message_list ON message (box, received DESC)")
+        raw.executemany("INSERT INTO message (box, received) VALUES (?, ?)",
+                        [(n % 20, f"2026-01-{n % 28 + 1:02d}") for n in range(rows)])
+
+
+def test_a_database_never_analysed_gets_statistics_when_opened(tmp_path):
+    path = tmp_path / "stats.sqlite3"
+    _messages_table(path)
+    connection = _handler(path)["default"]
+    connection.ensure_connection()
+    connection.close()
+    assert ("message", "message_list") in _statistics(path)
+
+
+def test_closing_a_connection_analyses_tables_it_used_that_have_no_statistics(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "stats.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute("ANALYZE")  # statistics exist, but not for the table created next
+    _messages_table(path)
+    connection = _handler(path)["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id FROM message WHERE box = 3 ORDER BY received DESC LIMIT 5")
+        assert _statistics(path) == []
+    connection.close()
+    assert ("message", "message_list") in _statistics(path)
