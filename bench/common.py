@@ -52,6 +52,13 @@ def latency_summary(seconds: list[float]) -> dict:
     }
 
 
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy (every process, every core): the machine is
+    shared, so each figure is reported with the CPU that other processes used meanwhile."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
+
+
 def phase_env(var_dir: Path, **extra: str) -> dict:
     env = {key: value for key, value in os.environ.items() if not key.startswith("COFFRE_")}
     env.update(

@@ -11,11 +11,16 @@ so that both sides start from the same warm page cache, then for every request o
 - the figure: the same ``GET ebox/messages`` over HTTP against the production server, one
   request at a time on one keep-alive connection, the full answer read.
 
+The two are measured in pairs, request after request, so that both meet the same machine (this
+one is shared: the CPU that other processes used meanwhile is reported beside each group).
+
 Groups: page 1 of random e-Boxes among the sampled ones; a text search (``q`` + ``qlang``) in
 random e-Boxes; page 1, a deep page and a search in the one e-Box of 100k messages.
 """
 
 import datetime as dt
+import http.client
+import os
 import random
 import secrets
 import sqlite3
@@ -23,7 +28,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from common import API_ROOT, Server, latency_summary, log, run_loadgen
+from common import API_ROOT, Server, busy_cpu_seconds, latency_summary, log
 
 PAGE_SIZE = 25  # the API's default pageSize
 SEARCHES = [
@@ -96,22 +101,40 @@ def _captured_sql(request: dict) -> list[tuple[str, tuple]]:
     return captured
 
 
-def _raw_latencies(database: Path, requests: list[dict]) -> list[float]:
-    from django.conf import settings
+class _RawSQL:
+    """A ``sqlite3`` connection of its own, with the app's pragmas, replaying captured queries."""
 
-    raw = sqlite3.connect(database, isolation_level=None)
-    for pragma in settings.DATABASES["default"]["OPTIONS"]["init_command"].split(";"):
-        if pragma.strip():
-            raw.execute(pragma)
-    plans = [_captured_sql(request) for request in requests]
-    latencies = []
-    for plan in plans:
+    def __init__(self, database: Path):
+        from django.conf import settings
+
+        self.connection = sqlite3.connect(database, isolation_level=None)
+        for pragma in settings.DATABASES["default"]["OPTIONS"]["init_command"].split(";"):
+            if pragma.strip():
+                self.connection.execute(pragma)
+
+    def time(self, plan: list[tuple[str, tuple]]) -> float:
         started = time.perf_counter()
         for sql, params in plan:
-            raw.execute(sql, params).fetchall()
-        latencies.append(time.perf_counter() - started)
-    raw.close()
-    return latencies
+            self.connection.execute(sql, params).fetchall()
+        return time.perf_counter() - started
+
+
+class _Api:
+    """One keep-alive HTTP connection, one request at a time, the whole answer read."""
+
+    def __init__(self, base: str):
+        parts = base.split("//", 1)[1].split(":")
+        self.connection = http.client.HTTPConnection(parts[0], int(parts[1]), timeout=60)
+
+    def time(self, request: dict) -> float:
+        started = time.perf_counter()
+        self.connection.request("GET", request["path"], headers={"Authorization": f"Bearer {request['token']}"})
+        answer = self.connection.getresponse()
+        body = answer.read()
+        elapsed = time.perf_counter() - started
+        if answer.status != 200:
+            raise SystemExit(f"consultation bench: {answer.status} for {request['path']}: {body[:300]!r}")
+        return elapsed
 
 
 def run(var_dir: Path, args) -> dict:
@@ -140,27 +163,32 @@ def run(var_dir: Path, args) -> dict:
         "big_search": [_request("big_search", big, q=q, qlang=lang)
                        for q, lang in (rng.choice(SEARCHES) for _ in range(args.big_requests))],
     }
+    log("consultation: capturing the SQL of every page")
+    plans = {name: [_captured_sql(request) for request in requests] for name, requests in groups.items()}
     connection.close()
     log(f"consultation: reading {database.stat().st_size / 2**30:.1f} GiB once (warm page cache)")
     _warm(database)
     results: dict[str, dict] = {"big_available": available, "deep_page": deep_page, "page_size": PAGE_SIZE}
-    for name, requests in groups.items():
-        log(f"consultation: raw SQL of {len(requests)} '{name}' pages")
-        results[name] = {"raw": latency_summary(_raw_latencies(database, requests))}
+    raw = _RawSQL(database)
     with Server(var_dir, var_dir / "server.log") as server:
+        api = _Api(server.base)
         for name, requests in groups.items():
-            log(f"consultation: {len(requests)} '{name}' requests over HTTP")
-            warmup = requests[: args.warmup_requests]
-            plan = {"mode": "requests", "base": server.base, "connections": 1, "warmup": len(warmup),
-                    "requests": [{k: r[k] for k in ("label", "path", "token")} for r in warmup + requests]}
-            cpu_before = server.cpu_seconds()
-            answer = run_loadgen(plan, var_dir)
-            cpu = server.cpu_seconds() - cpu_before
-            if answer["errors"]:
-                raise SystemExit(f"consultation bench: unexpected answers: {answer['errors']}")
-            latencies = [item["latency"] for item in answer["results"]]
-            results[name]["api"] = latency_summary(latencies)
-            results[name]["api"]["server_cpu_ms"] = cpu / len(plan["requests"]) * 1000
-            results[name]["api"]["answer_bytes"] = sum(i["bytes"] for i in answer["results"]) / len(latencies)
+            log(f"consultation: {len(requests)} '{name}' pages, raw SQL then HTTP, one after the other")
+            for request, plan in zip(requests[: args.warmup_requests], plans[name]):  # warm-up
+                raw.time(plan), api.time(request)
+            raw_times, api_times = [], []
+            cpu_before, busy_before, wall_before = server.cpu_seconds(), busy_cpu_seconds(), time.monotonic()
+            own_before = time.process_time()
+            for request, plan in zip(requests, plans[name]):
+                raw_times.append(raw.time(plan))
+                api_times.append(api.time(request))
+            server_cpu = server.cpu_seconds() - cpu_before
+            wall = time.monotonic() - wall_before
+            others = busy_cpu_seconds() - busy_before - server_cpu - (time.process_time() - own_before)
+            results[name] = {
+                "raw": latency_summary(raw_times),
+                "api": {**latency_summary(api_times), "server_cpu_ms": server_cpu / len(requests) * 1000},
+                "other_processes_cores": max(0.0, others / wall),
+            }
     results["measured_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return results

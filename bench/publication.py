@@ -17,7 +17,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from common import API_ROOT, Server, latency_summary, log, run_loadgen
+from common import API_ROOT, Server, busy_cpu_seconds, latency_summary, log, run_loadgen
 
 SENDER = "0406798006"
 RECIPIENTS = 200
@@ -98,9 +98,11 @@ def _token(server: Server, client_id: str, key_pem: bytes) -> str:
 
 
 def _load(server: Server, plan: dict, var_dir: Path) -> dict:
-    cpu_before = server.cpu_seconds()
+    cpu_before, busy_before, wall_before = server.cpu_seconds(), busy_cpu_seconds(), time.monotonic()
     result = run_loadgen({**plan, "base": server.base}, var_dir)
     result["server_cpu_s"] = server.cpu_seconds() - cpu_before
+    others = busy_cpu_seconds() - busy_before - result["server_cpu_s"] - result["client_cpu_s"]
+    result["other_processes_cores"] = max(0.0, others / (time.monotonic() - wall_before))
     result["server_cpu_ms"] = result["server_cpu_s"] / max(1, result["requests_total"]) * 1000
     result["client_cpu_ms"] = result["client_cpu_s"] / max(1, result["requests_total"]) * 1000
     if result["errors"]:
