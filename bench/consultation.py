@@ -20,7 +20,6 @@ random e-Boxes; page 1, a deep page and a search in the one e-Box of 100k messag
 
 import datetime as dt
 import http.client
-import os
 import random
 import secrets
 import sqlite3

@@ -14,7 +14,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffre.settings")
 application = get_wsgi_application()
 
-from django.urls import get_resolver  # noqa: E402  (needs the settings above)
+from django.urls import get_resolver
 
-get_resolver().url_patterns  # imports every view and router now rather than on the first request
+_ = get_resolver().url_patterns  # imports every view and router now rather than on the first request
 gc.freeze()

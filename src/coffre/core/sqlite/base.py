@@ -24,7 +24,6 @@ rows.
 """
 
 import contextlib
-
 import fcntl
 import os
 import threading
