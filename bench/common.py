@@ -119,10 +119,24 @@ class Server:
         if has_gunicorn_conf():
             return [PYTHON, "-m", "gunicorn", "-c", "python:coffre.gunicorn_conf", "--bind", bind]
         return [
-            PYTHON, "-m", "gunicorn", "coffre.wsgi:application",
-            "--worker-class", "gthread", "--workers", str(WORKERS), "--threads", str(THREADS),
-            "--bind", bind, "--keep-alive", "30", "--log-level", "warning",
-            "--worker-tmp-dir", "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp",
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "coffre.wsgi:application",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(WORKERS),
+            "--threads",
+            str(THREADS),
+            "--bind",
+            bind,
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+            "--worker-tmp-dir",
+            "/dev/shm" if os.path.isdir("/dev/shm") else "/tmp",
         ]
 
     def __enter__(self) -> "Server":

@@ -31,11 +31,29 @@ from common import API_ROOT, Server, busy_cpu_seconds, latency_summary, log
 
 PAGE_SIZE = 25  # the API's default pageSize
 SEARCHES = [
-    ("cotisations", "fr"), ("attestation", "fr"), ("rappel", "fr"), ("tva", "fr"), ("avertissement-extrait", "fr"),
-    ("déclaration", "fr"), ("précompte", "fr"), ("dossier", "fr"), ("trimestre 2025", "fr"), ("onss", "fr"),
-    ("comptabilité", "fr"), ("ref-2025", "fr"), ("bijdragen", "nl"), ("aanslagbiljet", "nl"), ("herinnering", "nl"),
-    ("btw", "nl"), ("kwartaal", "nl"), ("verkeersbelasting", "nl"), ("rsz", "nl"), ("boekhouding", "nl"),
-    ("inspectie", "nl"), ("2026", "nl"), ("inexistant", "fr"),
+    ("cotisations", "fr"),
+    ("attestation", "fr"),
+    ("rappel", "fr"),
+    ("tva", "fr"),
+    ("avertissement-extrait", "fr"),
+    ("déclaration", "fr"),
+    ("précompte", "fr"),
+    ("dossier", "fr"),
+    ("trimestre 2025", "fr"),
+    ("onss", "fr"),
+    ("comptabilité", "fr"),
+    ("ref-2025", "fr"),
+    ("bijdragen", "nl"),
+    ("aanslagbiljet", "nl"),
+    ("herinnering", "nl"),
+    ("btw", "nl"),
+    ("kwartaal", "nl"),
+    ("verkeersbelasting", "nl"),
+    ("rsz", "nl"),
+    ("boekhouding", "nl"),
+    ("inspectie", "nl"),
+    ("2026", "nl"),
+    ("inexistant", "fr"),
 ]
 SEED = 7
 
@@ -46,10 +64,15 @@ def _tokens(client_ids: list[str]) -> dict[str, dict]:
     from coffre.oauth import services
     from coffre.oauth.models import WebserviceClient
 
-    clients = {client.client_id: client for client in
-               WebserviceClient.objects.select_related("enterprise").filter(client_id__in=client_ids)}
-    boxes = dict(Ebox.objects.filter(enterprise__in=[c.enterprise for c in clients.values()])
-                 .values_list("enterprise_id", "pk"))
+    clients = {
+        client.client_id: client
+        for client in WebserviceClient.objects.select_related("enterprise").filter(client_id__in=client_ids)
+    }
+    boxes = dict(
+        Ebox.objects.filter(enterprise__in=[c.enterprise for c in clients.values()]).values_list(
+            "enterprise_id", "pk"
+        )
+    )
     tokens = {}
     for client_id in client_ids:
         client = clients[client_id]
@@ -72,8 +95,15 @@ def _request(label: str, caller: dict, page: int = 1, q: str | None = None, qlan
     if q is not None:
         params.update({"q": q, "qlang": qlang})
     path = API_ROOT + "ebox/messages" + (("?" + urlencode(params)) if params else "")
-    return {"label": label, "path": path, "token": caller["token"], "ebox_id": caller["ebox_id"],
-            "page": page, "q": q, "qlang": qlang}
+    return {
+        "label": label,
+        "path": path,
+        "token": caller["token"],
+        "ebox_id": caller["ebox_id"],
+        "page": page,
+        "q": q,
+        "qlang": qlang,
+    }
 
 
 def _captured_sql(request: dict) -> list[tuple[str, tuple]]:
@@ -127,7 +157,9 @@ class _Api:
 
     def time(self, request: dict) -> float:
         started = time.perf_counter()
-        self.connection.request("GET", request["path"], headers={"Authorization": f"Bearer {request['token']}"})
+        self.connection.request(
+            "GET", request["path"], headers={"Authorization": f"Bearer {request['token']}"}
+        )
         answer = self.connection.getresponse()
         body = answer.read()
         elapsed = time.perf_counter() - started
@@ -155,12 +187,16 @@ def run(var_dir: Path, args) -> dict:
     rng = random.Random(SEED)
     groups = {
         "list": [_request("list", rng.choice(regular)) for _ in range(args.list_requests)],
-        "search": [_request("search", rng.choice(regular), q=q, qlang=lang)
-                   for q, lang in (rng.choice(SEARCHES) for _ in range(args.list_requests))],
+        "search": [
+            _request("search", rng.choice(regular), q=q, qlang=lang)
+            for q, lang in (rng.choice(SEARCHES) for _ in range(args.list_requests))
+        ],
         "big_page1": [_request("big_page1", big) for _ in range(args.big_requests)],
         "big_deep": [_request("big_deep", big, page=deep_page) for _ in range(args.big_requests)],
-        "big_search": [_request("big_search", big, q=q, qlang=lang)
-                       for q, lang in (rng.choice(SEARCHES) for _ in range(args.big_requests))],
+        "big_search": [
+            _request("big_search", big, q=q, qlang=lang)
+            for q, lang in (rng.choice(SEARCHES) for _ in range(args.big_requests))
+        ],
     }
     log("consultation: capturing the SQL of every page")
     plans = {name: [_captured_sql(request) for request in requests] for name, requests in groups.items()}

@@ -32,59 +32,203 @@ SEED = 20261123
 # (organization CBE seed, short names, applications, message types)
 # message type: (id, name fr, name nl, validity (number, unit), subject fr, subject nl, payment?)
 INSTITUTIONS = [
-    (4067980, {"fr": "ONSS", "nl": "RSZ", "de": "LSS"},
-     {"fr": "Office national de sécurité sociale", "nl": "Rijksdienst voor Sociale Zekerheid"},
-     ["DMFA", "DIMONA"],
-     [("ONSS_COTISATIONS", "Avis de cotisations", "Bijdragebericht", (6, "month"),
-       "Avis de paiement des cotisations - {q}e trimestre {y}", "Betalingsbericht bijdragen - {q}de kwartaal {y}", True),
-      ("ONSS_ATTEST", "Attestation", "Attest", (1, "year"),
-       "Attestation de régularité {y}", "Attest van regelmatigheid {y}", False),
-      ("ONSS_RAPPEL", "Rappel", "Herinnering", (30, "day"),
-       "Rappel : déclaration DmfA {q}/{y} manquante", "Herinnering: ontbrekende DmfA-aangifte {q}/{y}", False)]),
-    (3083571, {"fr": "SPF Finances", "nl": "FOD Financiën", "de": "FÖD Finanzen"},
-     {"fr": "Service public fédéral Finances", "nl": "Federale Overheidsdienst Financiën"},
-     ["MYMINFIN", "INTERVAT", "BIZTAX"],
-     [("AER", "Avertissement-extrait de rôle", "Aanslagbiljet", (2, "year"),
-       "Avertissement-extrait de rôle - exercice d'imposition {y}", "Aanslagbiljet - aanslagjaar {y}", True),
-      ("DEMANDE_RENSEIGNEMENTS", "Demande de renseignements", "Vraag om inlichtingen", (1, "year"),
-       "Demande de renseignements n° {n}", "Vraag om inlichtingen nr. {n}", False),
-      ("TVA_RAPPEL", "Rappel TVA", "Herinnering btw", (3, "month"),
-       "Rappel TVA : déclaration {m}/{y}", "Herinnering btw-aangifte {m}/{y}", False),
-      ("TVA_REMBOURSEMENT", "Remboursement TVA", "Terugbetaling btw", (1, "year"),
-       "Remboursement TVA - période {m}/{y}", "Terugbetaling btw - periode {m}/{y}", False)]),
-    (4033200, {"fr": "INASTI", "nl": "RSVZ"},
-     {"fr": "Institut national d'assurances sociales pour travailleurs indépendants",
-      "nl": "Rijksinstituut voor de Sociale Verzekeringen der Zelfstandigen"},
-     ["STATUT"],
-     [("INDEP_COTISATIONS", "Cotisations d'indépendant", "Bijdragen zelfstandige", (6, "month"),
-       "Cotisations sociales d'indépendant - {q}e trimestre {y}",
-       "Sociale bijdragen zelfstandige - {q}de kwartaal {y}", True)]),
-    (3166200, {"fr": "BCE", "nl": "KBO"}, {"fr": "Banque-Carrefour des Entreprises", "nl": "Kruispuntbank van Ondernemingen"},
-     ["KBO_PUBLIC"],
-     [("BCE_MODIFICATION", "Modification BCE", "Wijziging KBO", (1, "year"),
-       "Modification de vos données à la BCE ({ref})", "Wijziging van uw gegevens in de KBO ({ref})", False)]),
-    (3167050, {"fr": "Vlaamse Belastingdienst", "nl": "Vlaamse Belastingdienst"},
-     {"nl": "Vlaamse Belastingdienst"}, ["VLABEL"],
-     [("PRECOMPTE", "Précompte immobilier", "Onroerende voorheffing", (1, "year"),
-       "Précompte immobilier {y} - article {n}", "Onroerende voorheffing {y} - artikel {n}", True),
-      ("CIRCULATION", "Taxe de circulation", "Verkeersbelasting", (6, "month"),
-       "Taxe de circulation {y} - véhicule {plate}", "Verkeersbelasting {y} - voertuig {plate}", True)]),
-    (2068720, {"fr": "ONEM", "nl": "RVA"}, {"fr": "Office national de l'emploi", "nl": "Rijksdienst voor Arbeidsvoorziening"},
-     ["CHOMAGE_TEMP"],
-     [("ONEM_DECISION", "Décision", "Beslissing", (1, "year"),
-       "Décision relative à votre dossier {ref}", "Beslissing over uw dossier {ref}", False)]),
-    (3089460, {"fr": "SPF Emploi", "nl": "FOD WASO"}, {"fr": "SPF Emploi, Travail et Concertation sociale",
-                                                      "nl": "FOD Werkgelegenheid, Arbeid en Sociaal Overleg"},
-     ["INSPECTION"],
-     [("CONVOCATION", "Convocation", "Oproeping", (30, "day"),
-       "Convocation à l'inspection sociale le {d}", "Oproeping sociale inspectie op {d}", False),
-      ("INSPECTION_RAPPORT", "Rapport d'inspection", "Inspectieverslag", (2, "year"),
-       "Rapport d'inspection - dossier {ref}", "Inspectieverslag - dossier {ref}", False)]),
+    (
+        4067980,
+        {"fr": "ONSS", "nl": "RSZ", "de": "LSS"},
+        {"fr": "Office national de sécurité sociale", "nl": "Rijksdienst voor Sociale Zekerheid"},
+        ["DMFA", "DIMONA"],
+        [
+            (
+                "ONSS_COTISATIONS",
+                "Avis de cotisations",
+                "Bijdragebericht",
+                (6, "month"),
+                "Avis de paiement des cotisations - {q}e trimestre {y}",
+                "Betalingsbericht bijdragen - {q}de kwartaal {y}",
+                True,
+            ),
+            (
+                "ONSS_ATTEST",
+                "Attestation",
+                "Attest",
+                (1, "year"),
+                "Attestation de régularité {y}",
+                "Attest van regelmatigheid {y}",
+                False,
+            ),
+            (
+                "ONSS_RAPPEL",
+                "Rappel",
+                "Herinnering",
+                (30, "day"),
+                "Rappel : déclaration DmfA {q}/{y} manquante",
+                "Herinnering: ontbrekende DmfA-aangifte {q}/{y}",
+                False,
+            ),
+        ],
+    ),
+    (
+        3083571,
+        {"fr": "SPF Finances", "nl": "FOD Financiën", "de": "FÖD Finanzen"},
+        {"fr": "Service public fédéral Finances", "nl": "Federale Overheidsdienst Financiën"},
+        ["MYMINFIN", "INTERVAT", "BIZTAX"],
+        [
+            (
+                "AER",
+                "Avertissement-extrait de rôle",
+                "Aanslagbiljet",
+                (2, "year"),
+                "Avertissement-extrait de rôle - exercice d'imposition {y}",
+                "Aanslagbiljet - aanslagjaar {y}",
+                True,
+            ),
+            (
+                "DEMANDE_RENSEIGNEMENTS",
+                "Demande de renseignements",
+                "Vraag om inlichtingen",
+                (1, "year"),
+                "Demande de renseignements n° {n}",
+                "Vraag om inlichtingen nr. {n}",
+                False,
+            ),
+            (
+                "TVA_RAPPEL",
+                "Rappel TVA",
+                "Herinnering btw",
+                (3, "month"),
+                "Rappel TVA : déclaration {m}/{y}",
+                "Herinnering btw-aangifte {m}/{y}",
+                False,
+            ),
+            (
+                "TVA_REMBOURSEMENT",
+                "Remboursement TVA",
+                "Terugbetaling btw",
+                (1, "year"),
+                "Remboursement TVA - période {m}/{y}",
+                "Terugbetaling btw - periode {m}/{y}",
+                False,
+            ),
+        ],
+    ),
+    (
+        4033200,
+        {"fr": "INASTI", "nl": "RSVZ"},
+        {
+            "fr": "Institut national d'assurances sociales pour travailleurs indépendants",
+            "nl": "Rijksinstituut voor de Sociale Verzekeringen der Zelfstandigen",
+        },
+        ["STATUT"],
+        [
+            (
+                "INDEP_COTISATIONS",
+                "Cotisations d'indépendant",
+                "Bijdragen zelfstandige",
+                (6, "month"),
+                "Cotisations sociales d'indépendant - {q}e trimestre {y}",
+                "Sociale bijdragen zelfstandige - {q}de kwartaal {y}",
+                True,
+            )
+        ],
+    ),
+    (
+        3166200,
+        {"fr": "BCE", "nl": "KBO"},
+        {"fr": "Banque-Carrefour des Entreprises", "nl": "Kruispuntbank van Ondernemingen"},
+        ["KBO_PUBLIC"],
+        [
+            (
+                "BCE_MODIFICATION",
+                "Modification BCE",
+                "Wijziging KBO",
+                (1, "year"),
+                "Modification de vos données à la BCE ({ref})",
+                "Wijziging van uw gegevens in de KBO ({ref})",
+                False,
+            )
+        ],
+    ),
+    (
+        3167050,
+        {"fr": "Vlaamse Belastingdienst", "nl": "Vlaamse Belastingdienst"},
+        {"nl": "Vlaamse Belastingdienst"},
+        ["VLABEL"],
+        [
+            (
+                "PRECOMPTE",
+                "Précompte immobilier",
+                "Onroerende voorheffing",
+                (1, "year"),
+                "Précompte immobilier {y} - article {n}",
+                "Onroerende voorheffing {y} - artikel {n}",
+                True,
+            ),
+            (
+                "CIRCULATION",
+                "Taxe de circulation",
+                "Verkeersbelasting",
+                (6, "month"),
+                "Taxe de circulation {y} - véhicule {plate}",
+                "Verkeersbelasting {y} - voertuig {plate}",
+                True,
+            ),
+        ],
+    ),
+    (
+        2068720,
+        {"fr": "ONEM", "nl": "RVA"},
+        {"fr": "Office national de l'emploi", "nl": "Rijksdienst voor Arbeidsvoorziening"},
+        ["CHOMAGE_TEMP"],
+        [
+            (
+                "ONEM_DECISION",
+                "Décision",
+                "Beslissing",
+                (1, "year"),
+                "Décision relative à votre dossier {ref}",
+                "Beslissing over uw dossier {ref}",
+                False,
+            )
+        ],
+    ),
+    (
+        3089460,
+        {"fr": "SPF Emploi", "nl": "FOD WASO"},
+        {
+            "fr": "SPF Emploi, Travail et Concertation sociale",
+            "nl": "FOD Werkgelegenheid, Arbeid en Sociaal Overleg",
+        },
+        ["INSPECTION"],
+        [
+            (
+                "CONVOCATION",
+                "Convocation",
+                "Oproeping",
+                (30, "day"),
+                "Convocation à l'inspection sociale le {d}",
+                "Oproeping sociale inspectie op {d}",
+                False,
+            ),
+            (
+                "INSPECTION_RAPPORT",
+                "Rapport d'inspection",
+                "Inspectieverslag",
+                (2, "year"),
+                "Rapport d'inspection - dossier {ref}",
+                "Inspectieverslag - dossier {ref}",
+                False,
+            ),
+        ],
+    ),
 ]
 # How often each message type is sent, same order as flattened above.
 TYPE_WEIGHTS = [18, 6, 5, 8, 3, 9, 4, 7, 3, 5, 4, 3, 2, 2]
-ATTENTION = [("Service comptabilité", "Dienst boekhouding"), ("Ressources humaines", "Personeelsdienst"),
-             ("Direction", "Directie"), ("Service juridique", "Juridische dienst")]
+ATTENTION = [
+    ("Service comptabilité", "Dienst boekhouding"),
+    ("Ressources humaines", "Personeelsdienst"),
+    ("Direction", "Directie"),
+    ("Service juridique", "Juridische dienst"),
+]
 DAY = dt.timedelta(days=1)
 UNIT_DAYS = {"day": 1, "month": 30.44, "year": 365.25}
 
@@ -107,19 +251,32 @@ def _reference_data() -> list[dict]:
         cbe = _cbe(seed)
         reference.set_sender_organization(cbe, actor, short_name=short, long_name=long)
         for application in applications:
-            reference.set_sender_application(application, actor, name={"fr": application}, organizations=[cbe])
+            reference.set_sender_application(
+                application, actor, name={"fr": application}, organizations=[cbe]
+            )
         for type_id, name_fr, name_nl, (number, unit), subject_fr, subject_nl, payment in message_types:
             reference.set_message_type(
-                type_id, actor, name={"fr": name_fr, "nl": name_nl}, validity_number=number, validity_unit=unit,
-                organizations=[cbe], applications=[applications[0]],
+                type_id,
+                actor,
+                name={"fr": name_fr, "nl": name_nl},
+                validity_number=number,
+                validity_unit=unit,
+                organizations=[cbe],
+                applications=[applications[0]],
             )
-            types.append({
-                "type_pk": MessageType.objects.get(message_type_id=type_id).pk,
-                "organization_pk": SenderOrganization.objects.get(organization_id=cbe).pk,
-                "application_pk": SenderApplication.objects.get(application_id=applications[0]).pk,
-                "validity_days": number * UNIT_DAYS[unit], "subject_fr": subject_fr, "subject_nl": subject_nl,
-                "payment": payment, "slug": type_id.lower().replace("_", "-"), "client": f"coffre-bench-{seed}",
-            })
+            types.append(
+                {
+                    "type_pk": MessageType.objects.get(message_type_id=type_id).pk,
+                    "organization_pk": SenderOrganization.objects.get(organization_id=cbe).pk,
+                    "application_pk": SenderApplication.objects.get(application_id=applications[0]).pk,
+                    "validity_days": number * UNIT_DAYS[unit],
+                    "subject_fr": subject_fr,
+                    "subject_nl": subject_nl,
+                    "payment": payment,
+                    "slug": type_id.lower().replace("_", "-"),
+                    "client": f"coffre-bench-{seed}",
+                }
+            )
     return types
 
 
@@ -132,8 +289,12 @@ def _enterprises(count: int) -> list[tuple[int, int, str]]:
     now = dt.datetime.now(dt.UTC) - dt.timedelta(days=800)
     Enterprise.objects.bulk_create(
         [
-            Enterprise(cbe=_cbe(6_000_000 + number), name=f"Entreprise {number:05d} SRL",
-                       language=rng.choices(["nl", "fr", "de"], [55, 40, 5])[0], created_at=now)
+            Enterprise(
+                cbe=_cbe(6_000_000 + number),
+                name=f"Entreprise {number:05d} SRL",
+                language=rng.choices(["nl", "fr", "de"], [55, 40, 5])[0],
+                created_at=now,
+            )
             for number in range(count)
         ],
         batch_size=2000,
@@ -158,8 +319,11 @@ class _Rows:
     def _subject(self, kind: dict, language: str, receipt: dt.datetime) -> dict:
         rng = self.rng
         values = {
-            "q": (receipt.month - 1) // 3 + 1, "y": receipt.year, "m": f"{receipt.month:02d}",
-            "n": rng.randrange(10**6, 10**7), "ref": f"{rng.choice('ABCDEFGH')}{rng.randrange(10**5, 10**6)}",
+            "q": (receipt.month - 1) // 3 + 1,
+            "y": receipt.year,
+            "m": f"{receipt.month:02d}",
+            "n": rng.randrange(10**6, 10**7),
+            "ref": f"{rng.choice('ABCDEFGH')}{rng.randrange(10**5, 10**6)}",
             "plate": f"1-{''.join(rng.choices('ABCDEFGHJKLMNPRSTVWXYZ', k=3))}-{rng.randrange(100, 1000)}",
             "d": (receipt + 14 * DAY).strftime("%d/%m/%Y"),
         }
@@ -173,13 +337,23 @@ class _Rows:
         subject = self._subject(kind, language, receipt)
         business_data = []
         if rng.random() < 0.4:
-            business_data.append({"key": "reference", "values": [{"fr": f"REF-{receipt.year}-{rng.randrange(10**5, 10**6)}"}]})
+            business_data.append(
+                {"key": "reference", "values": [{"fr": f"REF-{receipt.year}-{rng.randrange(10**5, 10**6)}"}]}
+            )
         if kind["payment"] and rng.random() < 0.5:
-            business_data.append({"key": "montant", "values": [{"fr": f"{rng.randrange(50, 20000)},{rng.randrange(100):02d} EUR"}]})
+            business_data.append(
+                {
+                    "key": "montant",
+                    "values": [{"fr": f"{rng.randrange(50, 20000)},{rng.randrange(100):02d} EUR"}],
+                }
+            )
         attention = None
         if rng.random() < 0.15:
             service = rng.choice(ATTENTION)
-            attention = {"id": f"SRV{rng.randrange(100, 999)}", "name": service[1] if language == "nl" else service[0]}
+            attention = {
+                "id": f"SRV{rng.randrange(100, 999)}",
+                "name": service[1] if language == "nl" else service[0],
+            }
         expiration = receipt + dt.timedelta(days=kind["validity_days"])
         age_days = (self.now - receipt).days
         read_chance = 0.92 if age_days > 60 else 0.7 if age_days > 15 else 0.35
@@ -187,50 +361,143 @@ class _Rows:
         read_at = str(read_at) if rng.random() < read_chance and read_at < self.now else None
         size = int(rng.lognormvariate(11.3, 0.8)) + 2000  # about 100 kB, a few MB at most
         texts = self.search_texts(subject, business_data, attention)
-        body = json.dumps({"fr": "Veuillez trouver ci-joint votre document."}) if rng.random() < 0.05 else None
+        body = (
+            json.dumps({"fr": "Veuillez trouver ci-joint votre document."}) if rng.random() < 0.05 else None
+        )
         naive_receipt = str(receipt)
         message = (
-            pk, str(uuid.UUID(int=rng.getrandbits(128), version=4)), json.dumps(subject), naive_receipt,
-            str(expiration), read_at, int(rng.random() < 0.97), int(rng.random() < 0.02),
-            (attention or {}).get("id", ""), "", (attention or {}).get("name", ""), "", body, 0,
-            json.dumps(business_data), int(rng.random() < 0.1), size, kind["client"],
-            texts["search_fr"], texts["search_nl"], texts["search_de"], texts["search_en"], naive_receipt,
-            ebox_id, kind["type_pk"], kind["application_pk"], kind["organization_pk"],
+            pk,
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            json.dumps(subject),
+            naive_receipt,
+            str(expiration),
+            read_at,
+            int(rng.random() < 0.97),
+            int(rng.random() < 0.02),
+            (attention or {}).get("id", ""),
+            "",
+            (attention or {}).get("name", ""),
+            "",
+            body,
+            0,
+            json.dumps(business_data),
+            int(rng.random() < 0.1),
+            size,
+            kind["client"],
+            texts["search_fr"],
+            texts["search_nl"],
+            texts["search_de"],
+            texts["search_en"],
+            naive_receipt,
+            ebox_id,
+            kind["type_pk"],
+            kind["application_pk"],
+            kind["organization_pk"],
         )
-        blob = (pk, "%064x" % rng.getrandbits(256), size, f"{receipt:%Y/%m/%d}/{rng.getrandbits(128):032x}",
-                naive_receipt, scope_id)
-        attachment = (pk, str(uuid.UUID(int=rng.getrandbits(128), version=4)), 0, None,
-                      f"{kind['slug']}-{receipt:%Y%m%d}.pdf", "application/pdf", 1, int(rng.random() < 0.05), pk, pk)
+        blob = (
+            pk,
+            "%064x" % rng.getrandbits(256),
+            size,
+            f"{receipt:%Y/%m/%d}/{rng.getrandbits(128):032x}",
+            naive_receipt,
+            scope_id,
+        )
+        attachment = (
+            pk,
+            str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            0,
+            None,
+            f"{kind['slug']}-{receipt:%Y%m%d}.pdf",
+            "application/pdf",
+            1,
+            int(rng.random() < 0.05),
+            pk,
+            pk,
+        )
         payment = None
         if kind["payment"] and rng.random() < 0.8:
             amount = rng.randrange(5000, 2_000_000) / 100
-            payment = (pk, f"PAY-{pk}", f"{amount:.2f}", "0.00", "EUR", str(receipt + 30 * DAY),
-                       "BE63679200000108", "PCHQBEBB", json.dumps({"structured": f"+++090/{pk % 10000:04d}/55493+++"}), pk)
+            payment = (
+                pk,
+                f"PAY-{pk}",
+                f"{amount:.2f}",
+                "0.00",
+                "EUR",
+                str(receipt + 30 * DAY),
+                "BE63679200000108",
+                "PCHQBEBB",
+                json.dumps({"structured": f"+++090/{pk % 10000:04d}/55493+++"}),
+                pk,
+            )
         return message, blob, attachment, payment
 
 
 MESSAGE_COLUMNS = [
-    "id", "message_id", "subject", "receipt_date", "expiration_date", "read_at", "visible", "registered_mail",
-    "for_attention_id", "for_attention_type", "for_attention_name", "original_message_id", "body",
-    "body_main_content", "business_data", "reply_authorized", "attachments_size", "publisher_client_id",
-    "search_fr", "search_nl", "search_de", "search_en", "created_at", "ebox_id", "message_type_id",
-    "sender_application_id", "sender_organization_id",
+    "id",
+    "message_id",
+    "subject",
+    "receipt_date",
+    "expiration_date",
+    "read_at",
+    "visible",
+    "registered_mail",
+    "for_attention_id",
+    "for_attention_type",
+    "for_attention_name",
+    "original_message_id",
+    "body",
+    "body_main_content",
+    "business_data",
+    "reply_authorized",
+    "attachments_size",
+    "publisher_client_id",
+    "search_fr",
+    "search_nl",
+    "search_de",
+    "search_en",
+    "created_at",
+    "ebox_id",
+    "message_type_id",
+    "sender_application_id",
+    "sender_organization_id",
 ]
 TABLES = {
     "mailbox_message": MESSAGE_COLUMNS,
     "mailbox_blob": ["id", "sha256", "size", "storage_name", "created_at", "scope_id"],
-    "mailbox_attachment": ["id", "attachment_id", "position", "title", "file_name", "media_type", "main_content",
-                           "signed", "blob_id", "message_id"],
-    "mailbox_paymentdata": ["id", "payment_data_id", "amount", "vat_amount", "currency", "due_date", "iban", "bic",
-                            "reference", "message_id"],
+    "mailbox_attachment": [
+        "id",
+        "attachment_id",
+        "position",
+        "title",
+        "file_name",
+        "media_type",
+        "main_content",
+        "signed",
+        "blob_id",
+        "message_id",
+    ],
+    "mailbox_paymentdata": [
+        "id",
+        "payment_data_id",
+        "amount",
+        "vat_amount",
+        "currency",
+        "due_date",
+        "iban",
+        "bic",
+        "reference",
+        "message_id",
+    ],
 }
 
 
 def _insert_sql(db: sqlite3.Connection, table: str) -> str:
     columns = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
     if sorted(columns) != sorted(TABLES[table]):
-        raise SystemExit(f"bench dataset: the columns of {table} changed ({columns}); update bench/dataset.py "
-                         "and its VERSION")
+        raise SystemExit(
+            f"bench dataset: the columns of {table} changed ({columns}); update bench/dataset.py "
+            "and its VERSION"
+        )
     names = ", ".join(f'"{name}"' for name in TABLES[table])
     return f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(TABLES[table]))})"
 
@@ -304,7 +571,10 @@ def generate(database: Path, messages: int, eboxes: int, big: int, sample: int) 
     clients = _clients([enterprise_id for enterprise_id, _, _ in sampled] + [big_box[0]])
     log(f"dataset: {len(clients)} webservice clients ({time.monotonic() - started:.0f} s)")
     return {
-        "messages": messages, "eboxes": eboxes, "big": big, "seed": SEED,
+        "messages": messages,
+        "eboxes": eboxes,
+        "big": big,
+        "seed": SEED,
         "clients": clients,  # client ids, the last one is the big e-Box's
         "big_client": clients[-1],
         "generated_s": time.monotonic() - started,
@@ -327,10 +597,16 @@ def _clients(enterprise_ids: list[int]) -> list[str]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "coffre bench consumer")])
     now = dt.datetime.now(dt.UTC)
     pem = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3650)).sign(key, hashes.SHA256())
-        .public_bytes(serialization.Encoding.PEM).decode()
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=3650))
+        .sign(key, hashes.SHA256())
+        .public_bytes(serialization.Encoding.PEM)
+        .decode()
     )
     cbes = dict(Enterprise.objects.filter(pk__in=enterprise_ids).values_list("pk", "cbe"))
     actor = Actor.cli("bench dataset")

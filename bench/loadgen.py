@@ -97,8 +97,11 @@ def publish(plan: dict) -> dict:
             body_json = dict(description)
             body_json["recipient"] = {"eboxType": "enterprise", "eboxIdValue": rng.choice(recipients)}
             body_json["attachments"] = [
-                {"httpPartName": "upfile1", "mainContent": True,
-                 "digest": {"digestMethod": "sha_256", "digestValue": digest}}
+                {
+                    "httpPartName": "upfile1",
+                    "mainContent": True,
+                    "digest": {"digestMethod": "sha_256", "digestValue": digest},
+                }
             ]
             body = multipart(json.dumps(body_json).encode(), f"document-{number}.pdf", content)
             sent = time.monotonic()
@@ -121,7 +124,9 @@ def publish(plan: dict) -> dict:
     # Requests sent inside the window; those still running at its end finish after it, so the
     # window is stretched to the last of their answers.
     measured = [record for record in records if record[0] >= measure_from]
-    window = max(stop_at, max((sent + latency for sent, latency, _ in measured), default=stop_at)) - measure_from
+    window = (
+        max(stop_at, max((sent + latency for sent, latency, _ in measured), default=stop_at)) - measure_from
+    )
     statuses: dict[str, int] = {}
     for _, _, status in measured:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -158,8 +163,12 @@ def requests(plan: dict) -> dict:
             if status != 200 and len(errors) < 5:
                 with lock:
                     errors.append(f"{status} {item['path']} {answer[:300]!r}")
-            results[position] = {"label": item["label"], "status": status, "latency": latency,
-                                 "bytes": len(answer)}
+            results[position] = {
+                "label": item["label"],
+                "status": status,
+                "latency": latency,
+                "bytes": len(answer),
+            }
 
     threads = [threading.Thread(target=worker, args=(index,)) for index in range(connections)]
     cpu_before = os.times()

@@ -59,21 +59,32 @@ def _setup(var_dir: Path):
     reference.set_sender_organization(SENDER, actor, short_name={"fr": "ONSS", "nl": "RSZ", "de": "LSS"})
     reference.set_sender_application("DMFA", actor, name={"fr": "DmfA"}, organizations=[SENDER])
     reference.set_message_type(
-        "ATTEST", actor, name={"fr": "Attestation", "nl": "Attest"}, validity_number=1, validity_unit="year",
-        organizations=[SENDER], applications=["DMFA"],
+        "ATTEST",
+        actor,
+        name={"fr": "Attestation", "nl": "Attest"},
+        validity_number=1,
+        validity_unit="year",
+        organizations=[SENDER],
+        applications=["DMFA"],
     )
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "coffre bench sender")])
     now = dt.datetime.now(dt.UTC)
     certificate = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30)).sign(key, hashes.SHA256())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
     )
     pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
     client, _ = oauth_services.create_client(SENDER, pem, [scopes.PUBLICATION_SENDER], "bench sender", actor)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return client.client_id, key_pem, recipients
 
 
@@ -85,14 +96,22 @@ def _token(server: Server, client_id: str, key_pem: bytes) -> str:
     with urllib.request.urlopen(server.base + "/.well-known/oauth-authorization-server") as answer:
         token_url = json.load(answer)["token_endpoint"]
     now = int(time.time())
-    claims = {"iss": client_id, "sub": client_id, "aud": token_url, "iat": now, "exp": now + 300,
-              "jti": str(uuid.uuid4())}
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": token_url,
+        "iat": now,
+        "exp": now + 300,
+        "jti": str(uuid.uuid4()),
+    }
     assertion = jwt.encode({"alg": "RS256"}, claims, RSAKey.import_key(key_pem))
-    form = urllib.parse.urlencode({
-        "grant_type": "client_credentials",
-        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-        "client_assertion": assertion,
-    }).encode()
+    form = urllib.parse.urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        }
+    ).encode()
     with urllib.request.urlopen(urllib.request.Request(token_url, data=form)) as answer:
         return json.load(answer)["access_token"]
 
@@ -127,8 +146,14 @@ def run(var_dir: Path, connections: int, warmup_s: float, duration_s: float) -> 
         "replyAuthorized": False,
     }
     plan = {
-        "mode": "publish", "connections": connections, "warmup_s": warmup_s, "duration_s": duration_s,
-        "pdf_path": str(pdf_path), "marker": MARKER, "description": description, "recipients": recipients,
+        "mode": "publish",
+        "connections": connections,
+        "warmup_s": warmup_s,
+        "duration_s": duration_s,
+        "pdf_path": str(pdf_path),
+        "marker": MARKER,
+        "description": description,
+        "recipients": recipients,
     }
     with Server(var_dir, var_dir / "server.log") as server:
         token = _token(server, client_id, key_pem)

@@ -35,7 +35,9 @@ def _phase(args) -> None:
     elif args.phase == "dataset":
         import dataset
 
-        result = dataset.generate(var_dir / "coffre.sqlite3", args.messages, args.eboxes, args.big, args.sample)
+        result = dataset.generate(
+            var_dir / "coffre.sqlite3", args.messages, args.eboxes, args.big, args.sample
+        )
     elif args.phase == "consultation":
         import consultation
 
@@ -81,26 +83,46 @@ def render(results: dict) -> str:
         dataset = results["dataset"]
         scale = f"{dataset['messages'] / 1e6:g}M messages over {dataset['eboxes'] / 1000:g}k e-Boxes"
         rows = [
-            ("list", f"Message list p50 / p99 ({scale}, page 1 of {consultation['page_size']}, random e-Box)",
-             10, "p99 <= 10 ms"),
+            (
+                "list",
+                f"Message list p50 / p99 ({scale}, page 1 of {consultation['page_size']}, random e-Box)",
+                10,
+                "p99 <= 10 ms",
+            ),
             ("search", f"Text search p50 / p99 (q + qlang, {scale}, random e-Box)", 50, "p99 <= 50 ms"),
-            ("big_page1", f"e-Box of {dataset['big'] / 1000:g}k messages ({consultation['big_available']} "
-                          "not expired): page 1 p50 / p99", None, ""),
+            (
+                "big_page1",
+                f"e-Box of {dataset['big'] / 1000:g}k messages ({consultation['big_available']} "
+                "not expired): page 1 p50 / p99",
+                None,
+                "",
+            ),
             ("big_deep", f"same e-Box, last page ({consultation['deep_page']}) p50 / p99", None, ""),
             ("big_search", "same e-Box, text search p50 / p99", None, ""),
         ]
         for key, label, limit_ms, aim in rows:
             api, raw = consultation[key]["api"], consultation[key]["raw"]
             verdict = _aim(api["p99_ms"] <= limit_ms, aim) if limit_ms else ""
-            lines.append(f"| {label} | {_ms(api)} | raw SQL: {_ms(raw)} | {api['p50_ms'] / raw['p50_ms']:.0f}x (p50) "
-                         f"| {verdict} |")
+            lines.append(
+                f"| {label} | {_ms(api)} | raw SQL: {_ms(raw)} | {api['p50_ms'] / raw['p50_ms']:.0f}x (p50) "
+                f"| {verdict} |"
+            )
         cpu = " / ".join(f"{consultation[key]['api']['server_cpu_ms']:.1f} ms" for key in ("list", "search"))
         others = max(consultation[key]["other_processes_cores"] for key, *_ in rows)
-        lines.append(f"| Server CPU per list / search request (other processes meanwhile: up to "
-                     f"{others:.2f} cores) | {cpu} | | | |")
-    lines += ["", f"Run time {results['elapsed_s'] / 60:.1f} min"
-              + (f" (data set generated in {results['dataset']['generated_s'] / 60:.1f} min)"
-                 if results.get("dataset", {}).get("generated_now") else "") + "."]
+        lines.append(
+            f"| Server CPU per list / search request (other processes meanwhile: up to "
+            f"{others:.2f} cores) | {cpu} | | | |"
+        )
+    lines += [
+        "",
+        f"Run time {results['elapsed_s'] / 60:.1f} min"
+        + (
+            f" (data set generated in {results['dataset']['generated_s'] / 60:.1f} min)"
+            if results.get("dataset", {}).get("generated_now")
+            else ""
+        )
+        + ".",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -117,9 +139,18 @@ def ensure_dataset(args) -> dict:
         partial.mkdir(parents=True)
         log(f"generating the data set {key} (cached in {final.relative_to(common.ROOT)})")
         description = common.run_phase(
-            "dataset", partial,
-            ["--messages", str(args.messages), "--eboxes", str(args.eboxes), "--big", str(args.big),
-             "--sample", str(args.sample)],
+            "dataset",
+            partial,
+            [
+                "--messages",
+                str(args.messages),
+                "--eboxes",
+                str(args.eboxes),
+                "--big",
+                str(args.big),
+                "--sample",
+                str(args.sample),
+            ],
         )
         (partial / "dataset.json").write_text(json.dumps(description))
         shutil.rmtree(final, ignore_errors=True)
@@ -128,24 +159,41 @@ def ensure_dataset(args) -> dict:
     else:
         log(f"reusing the data set {key}")
         generated_now = False
-    return {"dir": str(final), "key": key, "generated_now": generated_now, **json.loads(described.read_text())}
+    return {
+        "dir": str(final),
+        "key": key,
+        "generated_now": generated_now,
+        **json.loads(described.read_text()),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument("--only", choices=["publication", "consultation"], help="run one phase only")
     parser.add_argument("--connections", type=int, default=8, help="publication: concurrent connections")
     parser.add_argument("--warmup", type=float, default=3.0, help="publication: warm-up seconds")
     parser.add_argument("--duration", type=float, default=15.0, help="publication: measured seconds")
-    parser.add_argument("--messages", type=int, default=1_000_000, help="consultation: messages over the e-Boxes")
+    parser.add_argument(
+        "--messages", type=int, default=1_000_000, help="consultation: messages over the e-Boxes"
+    )
     parser.add_argument("--eboxes", type=int, default=10_000, help="consultation: e-Boxes")
-    parser.add_argument("--big", type=int, default=100_000, help="consultation: messages of the one big e-Box")
-    parser.add_argument("--sample", type=int, default=1000, help="consultation: e-Boxes with a client and token")
+    parser.add_argument(
+        "--big", type=int, default=100_000, help="consultation: messages of the one big e-Box"
+    )
+    parser.add_argument(
+        "--sample", type=int, default=1000, help="consultation: e-Boxes with a client and token"
+    )
     parser.add_argument("--list-requests", type=int, default=2000, help="consultation: requests per group")
-    parser.add_argument("--big-requests", type=int, default=300, help="consultation: requests per big e-Box group")
-    parser.add_argument("--warmup-requests", type=int, default=50, help="consultation: unrecorded first requests")
+    parser.add_argument(
+        "--big-requests", type=int, default=300, help="consultation: requests per big e-Box group"
+    )
+    parser.add_argument(
+        "--warmup-requests", type=int, default=50, help="consultation: unrecorded first requests"
+    )
     args = parser.parse_args()
     if args.phase:
         _phase(args)
@@ -166,16 +214,31 @@ def main() -> None:
         var_dir.mkdir(parents=True)
         log("publication phase")
         results["publication"] = common.run_phase(
-            "publication", var_dir,
-            ["--connections", str(args.connections), "--warmup", str(args.warmup), "--duration", str(args.duration)],
+            "publication",
+            var_dir,
+            [
+                "--connections",
+                str(args.connections),
+                "--warmup",
+                str(args.warmup),
+                "--duration",
+                str(args.duration),
+            ],
         )
     if args.only in (None, "consultation"):
         results["dataset"] = ensure_dataset(args)
         log("consultation phase")
         results["consultation"] = common.run_phase(
-            "consultation", Path(results["dataset"]["dir"]),
-            ["--list-requests", str(args.list_requests), "--big-requests", str(args.big_requests),
-             "--warmup-requests", str(args.warmup_requests)],
+            "consultation",
+            Path(results["dataset"]["dir"]),
+            [
+                "--list-requests",
+                str(args.list_requests),
+                "--big-requests",
+                str(args.big_requests),
+                "--warmup-requests",
+                str(args.warmup_requests),
+            ],
         )
     results["elapsed_s"] = time.monotonic() - started
     (VAR_BENCH / "latest.json").write_text(json.dumps(results, indent=2))

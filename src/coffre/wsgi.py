@@ -10,11 +10,10 @@ import gc
 import os
 
 from django.core.wsgi import get_wsgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffre.settings")
 application = get_wsgi_application()
-
-from django.urls import get_resolver
 
 _ = get_resolver().url_patterns  # imports every view and router now rather than on the first request
 gc.freeze()

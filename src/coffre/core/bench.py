@@ -16,4 +16,6 @@ from django.views.decorators.http import require_POST
 def bare_upload(request):
     files = request.FILES
     received = {name: upload.size for name, upload in files.items()}
-    return JsonResponse({"parts": len(request.POST) + len(received), "bytes": sum(received.values())}, status=201)
+    return JsonResponse(
+        {"parts": len(request.POST) + len(received), "bytes": sum(received.values())}, status=201
+    )

@@ -91,7 +91,10 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = super().get_new_connection(conn_params)
         if not self.is_in_memory_db():
             connection.execute("PRAGMA analysis_limit=400")
-            if connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() is None:
+            if (
+                connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone()
+                is None
+            ):
                 connection.execute("ANALYZE")
         return connection
 

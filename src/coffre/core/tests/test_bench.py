@@ -20,7 +20,10 @@ def test_the_bare_endpoint_reads_the_upload_and_stores_nothing(tmp_path, setting
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
     request = RequestFactory().post(
         "/bench/bare-upload",
-        {"messageToPublish": "{}", "upfile1": SimpleUploadedFile("a.pdf", b"%PDF-1.7 " * 1000, "application/pdf")},
+        {
+            "messageToPublish": "{}",
+            "upfile1": SimpleUploadedFile("a.pdf", b"%PDF-1.7 " * 1000, "application/pdf"),
+        },
     )
     response = bare_upload(request)
     assert response.status_code == 201

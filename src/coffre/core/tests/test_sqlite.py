@@ -141,8 +141,10 @@ def _messages_table(path, rows=2000):
     with sqlite3.connect(path) as raw:
         raw.execute("CREATE TABLE message (id INTEGER PRIMARY KEY, box INTEGER, received TEXT)")
         raw.execute("CREATE INDEX message_list ON message (box, received DESC)")
-        raw.executemany("INSERT INTO message (box, received) VALUES (?, ?)",
-                        [(n % 20, f"2026-01-{n % 28 + 1:02d}") for n in range(rows)])
+        raw.executemany(
+            "INSERT INTO message (box, received) VALUES (?, ?)",
+            [(n % 20, f"2026-01-{n % 28 + 1:02d}") for n in range(rows)],
+        )
 
 
 def test_a_database_never_analysed_gets_statistics_when_opened(tmp_path):

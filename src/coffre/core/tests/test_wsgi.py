@@ -13,5 +13,7 @@ def test_the_wsgi_application_starts_loaded_and_frozen(tmp_path):
         "assert gc.get_freeze_count() > 10000, gc.get_freeze_count()\n"
     )
     env = {**os.environ, "COFFRE_VAR_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
