@@ -97,7 +97,14 @@ def has_gunicorn_conf() -> bool:
 
 def server_description() -> str:
     if has_gunicorn_conf():
-        return "gunicorn -c python:coffre.gunicorn_conf (the project's production configuration)"
+        overrides = " ".join(
+            f"{setting}={os.environ[name]}"
+            for name, setting in (("BENCH_WORKERS", "COFFRE_WEB_WORKERS"), ("BENCH_THREADS", "COFFRE_WEB_THREADS"))
+            if name in os.environ
+        )
+        return "gunicorn -c python:coffre.gunicorn_conf (the production configuration" + (
+            f", with {overrides})" if overrides else ", its defaults)"
+        )
     return f"gunicorn coffre.wsgi:application --worker-class gthread --workers {WORKERS} --threads {THREADS}"
 
 
@@ -141,6 +148,11 @@ class Server:
 
     def __enter__(self) -> "Server":
         env = phase_env(self.var_dir, COFFRE_BIND=f"127.0.0.1:{self.port}")
+        # With the production configuration, BENCH_WORKERS / BENCH_THREADS (when given) go to its
+        # own settings; without them it runs with its defaults.
+        for name, setting in (("BENCH_WORKERS", "COFFRE_WEB_WORKERS"), ("BENCH_THREADS", "COFFRE_WEB_THREADS")):
+            if name in os.environ:
+                env[setting] = os.environ[name]
         self._log = open(self.log_path, "ab")
         self.process = subprocess.Popen(self.command(), env=env, cwd=ROOT, stdout=self._log, stderr=self._log)
         deadline = time.monotonic() + 60

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mailbox', '0001_initial'),
+        ('mailbox', '0002_ebox_notification_settings'),
     ]
 
     operations = [
