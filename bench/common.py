@@ -124,7 +124,9 @@ class Server:
     def command(self) -> list[str]:
         bind = f"127.0.0.1:{self.port}"
         if has_gunicorn_conf():
-            return [PYTHON, "-m", "gunicorn", "-c", "python:coffre.gunicorn_conf", "--bind", bind]
+            # as `coffre run` starts it (coffre.scheduler's server_argv), on the bench's own port
+            return [PYTHON, "-m", "gunicorn", "--config", "python:coffre.gunicorn_conf", "--bind", bind,
+                    "coffre.wsgi:application"]
         return [
             PYTHON,
             "-m",
