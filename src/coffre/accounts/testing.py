@@ -12,6 +12,8 @@ from coffre.accounts.models import Enterprise, Membership, User
 from coffre.accounts.services_two_factor import current_code
 
 PASSWORD = "Correct-horse-battery-42"
+# The named actors of the access tests (see accounts/tests/conftest.py).
+ACTORS = ["alice", "bob", "charlie", "accountant", "anonymous"]
 
 
 def make_person(email: str, *, password: str = PASSWORD, language: str = "en", verified: bool = True,

@@ -5,6 +5,8 @@ Every page checks the permission matrix (``views_common.enterprise_for``); the s
 again and apply the role rules (``services_roles``).
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -264,7 +266,8 @@ def security_log(request, cbe: str):
             "current_enterprise": enterprise,
             "events": [{"event": event, "description": describe(event)} for event in page.events],
             "next_url": (
-                reverse("accounts:security_log", args=[enterprise.cbe]) + "?before=" + page.next_cursor.encode()
+                reverse("accounts:security_log", args=[enterprise.cbe])
+                + "?" + urlencode({"before": page.next_cursor.encode()})
                 if page.next_cursor else ""
             ),
             "first_page": "before" in request.GET,

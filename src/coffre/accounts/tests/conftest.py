@@ -18,7 +18,6 @@ from coffre.core.cbe import make_cbe
 
 A = make_cbe(2000001)
 B = make_cbe(3000002)
-ACTORS = ["alice", "bob", "charlie", "accountant", "anonymous"]
 
 
 @dataclass
