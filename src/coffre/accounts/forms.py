@@ -4,6 +4,8 @@ The sign-in form applies the rate limits of ``services_auth``: a locked address 
 wrong password, plus the time to wait.
 """
 
+from typing import ClassVar
+
 from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import password_validation
@@ -32,13 +34,16 @@ class LoginForm(auth_forms.AuthenticationForm):
     """E-mail address and password, within the limits of wrong attempts (per address and client)."""
 
     username = forms.EmailField(
-        label=_("E-mail address"), max_length=254,
+        label=_("E-mail address"),
+        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
-    error_messages = {"invalid_login": INVALID_LOGIN, "inactive": INVALID_LOGIN}
+    error_messages: ClassVar[dict] = {"invalid_login": INVALID_LOGIN, "inactive": INVALID_LOGIN}
 
     def __init__(self, request=None, *args, ip: str | None = None, **kwargs):
         super().__init__(request, *args, **kwargs)
@@ -60,8 +65,10 @@ class LoginForm(auth_forms.AuthenticationForm):
             if services_auth.awaiting_confirmation(email, password):
                 self.awaiting_confirmation = True
                 raise ValidationError(
-                    _("Your e-mail address is not confirmed yet. Follow the link we sent you, "
-                      "or ask for a new one below."),
+                    _(
+                        "Your e-mail address is not confirmed yet. Follow the link we sent you, "
+                        "or ask for a new one below."
+                    ),
                     code="unconfirmed",
                 ) from None
             lock = services_auth.note_failed_login(email, self.ip)
@@ -74,16 +81,22 @@ class SignUpForm(forms.Form):
         label=_("E-mail address"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
     )
     full_name = forms.CharField(
-        label=_("Your name"), max_length=150, required=False,
+        label=_("Your name"),
+        max_length=150,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGES)
     password1 = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("At least 10 characters; not only digits, not a common password."),
     )
     password2 = forms.CharField(
-        label=_("Password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self):
@@ -102,7 +115,9 @@ class SignUpForm(forms.Form):
 
 class PasswordForm(forms.Form):
     password = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
@@ -123,57 +138,75 @@ class PasswordResetRequestForm(auth_forms.PasswordResetForm):
     def get_users(self, email):
         people = User.objects.filter(email__iexact=services_auth.normalize_email(email))
         return (
-            person for person in people
+            person
+            for person in people
             if person.has_usable_password() and (person.is_active or person.email_verified_at is None)
         )
 
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
-                  html_email_template_name=None):
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
         person = context["user"]
         link = context["base_url"] + reverse(
             "accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]}
         )
-        send_templated_mail([to_email], "accounts/mail/password_reset", {"person": person, "link": link},
-                            person.language)
+        send_templated_mail(
+            [to_email], "accounts/mail/password_reset", {"person": person, "link": link}, person.language
+        )
 
 
 class ProfileForm(forms.Form):
     full_name = forms.CharField(
-        label=_("Your name"), max_length=150, required=False,
+        label=_("Your name"),
+        max_length=150,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     language = forms.ChoiceField(
-        label=_("Language"), choices=LANGUAGES,
+        label=_("Language"),
+        choices=LANGUAGES,
         help_text=_("The pages and the e-mails you receive are in this language."),
     )
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code"), max_length=32,
+        label=_("Code"),
+        max_length=32,
         help_text=_("The 6-digit code of your authenticator app, or one of your recovery codes."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "none",
-                                      "spellcheck": "false"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
 
 
 class AuthenticatorCodeForm(forms.Form):
     code = forms.CharField(
-        label=_("Code shown by the app"), max_length=12,
+        label=_("Code shown by the app"),
+        max_length=12,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
 
 class DisableTwoFactorForm(forms.Form):
     password = forms.CharField(
-        label=_("Password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     code = CodeForm.base_fields["code"]
 
 
 class RegisterEnterpriseForm(forms.Form):
     cbe = forms.CharField(
-        label=_("Enterprise number (CBE)"), max_length=20,
+        label=_("Enterprise number (CBE)"),
+        max_length=20,
         help_text=_("10 digits, for example 0123.456.749."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
@@ -185,7 +218,9 @@ class RegisterEnterpriseForm(forms.Form):
             return normalize_cbe(self.cleaned_data["cbe"], lenient=True)
         except InvalidCBE:
             raise ValidationError(
-                _("This is not a valid enterprise number: 10 digits starting with 0 or 1, with a valid check."),
+                _(
+                    "This is not a valid enterprise number: 10 digits starting with 0 or 1, with a valid check."
+                ),
                 code="invalid_cbe",
             ) from None
 

@@ -17,8 +17,11 @@ SECURITY_LOG_PAGE = 50
 
 
 def _by_role() -> Case:
-    return Case(*[When(role=role, then=Value(rank)) for rank, role in enumerate(ROLE_ORDER)],
-                default=Value(len(ROLE_ORDER)), output_field=IntegerField())
+    return Case(
+        *[When(role=role, then=Value(rank)) for rank, role in enumerate(ROLE_ORDER)],
+        default=Value(len(ROLE_ORDER)),
+        output_field=IntegerField(),
+    )
 
 
 def people_of(enterprise: Enterprise) -> QuerySet[Membership]:
@@ -34,7 +37,10 @@ def people_of(enterprise: Enterprise) -> QuerySet[Membership]:
 def pending_invitations(enterprise: Enterprise) -> QuerySet[Invitation]:
     return (
         Invitation.objects.filter(
-            enterprise=enterprise, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+            enterprise=enterprise,
+            accepted_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
         )
         .select_related("invited_by")
         .order_by("-created_at", "-pk")
@@ -80,11 +86,15 @@ class LogPage:
     next_cursor: Cursor | None
 
 
-def security_log(enterprise: Enterprise, before: Cursor | None = None, size: int = SECURITY_LOG_PAGE) -> LogPage:
+def security_log(
+    enterprise: Enterprise, before: Cursor | None = None, size: int = SECURITY_LOG_PAGE
+) -> LogPage:
     """One page of the enterprise's security events, newest first (keyset paging)."""
     events = SecurityEvent.objects.filter(enterprise=enterprise).select_related("user")
     if before is not None:
-        events = events.filter(Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk))
+        events = events.filter(
+            Q(created_at__lt=before.created_at) | Q(created_at=before.created_at, pk__lt=before.pk)
+        )
     page = list(events.order_by("-created_at", "-pk")[: size + 1])
     more = len(page) > size
     page = page[:size]

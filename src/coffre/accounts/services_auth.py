@@ -101,7 +101,11 @@ def note_failed_login(email: str, ip: str | None) -> LoginLock | None:
                 details={"scope": "address", "minutes": int(LOGIN_WINDOW.total_seconds() // 60)},
             )
         if by_ip.count == LOGIN_IP_LIMIT:
-            log_event("login_locked", ip=ip, details={"scope": "ip", "minutes": int(LOGIN_WINDOW.total_seconds() // 60)})
+            log_event(
+                "login_locked",
+                ip=ip,
+                details={"scope": "ip", "minutes": int(LOGIN_WINDOW.total_seconds() // 60)},
+            )
     return login_lock(email, ip)
 
 

@@ -110,7 +110,9 @@ def register_enterprise_for(
             if not registration.created:
                 raise AlreadyRegistered()
             enterprise = registration.enterprise
-            Membership.objects.create(user=person, enterprise=enterprise, role=Role.PRINCIPAL, granted_by=person)
+            Membership.objects.create(
+                user=person, enterprise=enterprise, role=Role.PRINCIPAL, granted_by=person
+            )
             enterprise.client_admin = person
             enterprise.save(update_fields=["client_admin"])
             # Seed 000: the address given at registration receives the e-Box's notifications
@@ -138,7 +140,14 @@ class IssuedInvitation:
 
 
 def invite(
-    enterprise: Enterprise, by: User, email: str, role: str, *, actor: Actor, base_url: str, ip: str | None = None
+    enterprise: Enterprise,
+    by: User,
+    email: str,
+    role: str,
+    *,
+    actor: Actor,
+    base_url: str,
+    ip: str | None = None,
 ) -> IssuedInvitation:
     """E-mail an invitation to take ``role``; a pending invitation to the same address is replaced."""
     email = email.strip().lower()
@@ -157,16 +166,27 @@ def invite(
         ).update(revoked_at=now)
         token = secrets.token_urlsafe(32)
         invitation = Invitation.objects.create(
-            enterprise=enterprise, email=email, role=role, token_sha256=_hash(token), invited_by=by,
-            created_at=now, expires_at=now + INVITATION_VALIDITY,
+            enterprise=enterprise,
+            email=email,
+            role=role,
+            token_sha256=_hash(token),
+            invited_by=by,
+            created_at=now,
+            expires_at=now + INVITATION_VALIDITY,
         )
         link = base_url + reverse("accounts:invitation", args=[token])
         invitee = User.objects.filter(email__iexact=email).first()
         send_templated_mail(
             [email],
             "accounts/mail/invitation",
-            {"invitation": invitation, "enterprise": enterprise, "inviter": by, "link": link,
-             "role": Role(role).label, "accountant": role == Role.ACCOUNTANT},
+            {
+                "invitation": invitation,
+                "enterprise": enterprise,
+                "inviter": by,
+                "link": link,
+                "role": Role(role).label,
+                "accountant": role == Role.ACCOUNTANT,
+            },
             invitee.language if invitee is not None else enterprise.language,
         )
         _role_changed(enterprise, by, ip, "invited", email, to=role)
@@ -178,7 +198,9 @@ def revoke_invitation(enterprise: Enterprise, by: User, invitation_id: int, *, a
     with transaction.atomic():
         enterprise = _lock(enterprise)
         standing = _require(by, permissions.Action.MANAGE_MEMBERS, enterprise)
-        invitation = Invitation.objects.select_for_update().filter(pk=invitation_id, enterprise=enterprise).first()
+        invitation = (
+            Invitation.objects.select_for_update().filter(pk=invitation_id, enterprise=enterprise).first()
+        )
         if invitation is None:
             raise NotFound()
         if not permissions.may_assign(standing, invitation.role):
@@ -188,8 +210,11 @@ def revoke_invitation(enterprise: Enterprise, by: User, invitation_id: int, *, a
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         _role_changed(enterprise, by, ip, "invitation_revoked", invitation.email, to=invitation.role)
-        record(actor, "enterprise.invitation_revoked",
-               details={"cbe": enterprise.cbe, "email": invitation.email, "role": invitation.role})
+        record(
+            actor,
+            "enterprise.invitation_revoked",
+            details={"cbe": enterprise.cbe, "email": invitation.email, "role": invitation.role},
+        )
 
 
 class InvitationState:
@@ -210,7 +235,11 @@ def invitation_state(invitation: Invitation) -> str:
 
 
 def invitation_for_token(token: str) -> Invitation | None:
-    return Invitation.objects.select_related("enterprise", "invited_by").filter(token_sha256=_hash(token)).first()
+    return (
+        Invitation.objects.select_related("enterprise", "invited_by")
+        .filter(token_sha256=_hash(token))
+        .first()
+    )
 
 
 REFUSALS = {
@@ -232,10 +261,14 @@ def accept_invitation(token: str, person: User, *, actor: Actor, ip: str | None 
             raise RoleChangeRefused(REFUSALS[state])
         if invitation.email.lower() != person.email.lower():
             raise RoleChangeRefused(
-                _("This invitation was sent to another e-mail address. Log in with that address to accept it.")
+                _(
+                    "This invitation was sent to another e-mail address. Log in with that address to accept it."
+                )
             )
         inviter = invitation.invited_by
-        if inviter is None or not permissions.may_assign(permissions.standing(inviter, enterprise), invitation.role):
+        if inviter is None or not permissions.may_assign(
+            permissions.standing(inviter, enterprise), invitation.role
+        ):
             raise RoleChangeRefused(_("This invitation is no longer valid. Ask for a new one."))
         if Membership.objects.filter(enterprise=enterprise, user=person).exists():
             raise RoleChangeRefused(_("You already have a role in this enterprise."))
@@ -245,10 +278,20 @@ def accept_invitation(token: str, person: User, *, actor: Actor, ip: str | None 
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = person
         invitation.save(update_fields=["accepted_at", "accepted_by"])
-        _role_changed(enterprise, person, ip, "invitation_accepted", person.email, to=invitation.role,
-                      invited_by=inviter.email)
-        record(actor, "enterprise.invitation_accepted",
-               details={"cbe": enterprise.cbe, "person": person.email, "role": invitation.role})
+        _role_changed(
+            enterprise,
+            person,
+            ip,
+            "invitation_accepted",
+            person.email,
+            to=invitation.role,
+            invited_by=inviter.email,
+        )
+        record(
+            actor,
+            "enterprise.invitation_accepted",
+            details={"cbe": enterprise.cbe, "person": person.email, "role": invitation.role},
+        )
     return membership
 
 
@@ -257,8 +300,10 @@ def accept_invitation(token: str, person: User, *, actor: Actor, ip: str | None 
 
 def _membership(enterprise: Enterprise, membership_id: int) -> Membership:
     membership = (
-        Membership.objects.select_for_update().select_related("user")
-        .filter(pk=membership_id, enterprise=enterprise).first()
+        Membership.objects.select_for_update()
+        .select_related("user")
+        .filter(pk=membership_id, enterprise=enterprise)
+        .first()
     )
     if membership is None:
         raise NotFound()
@@ -278,7 +323,9 @@ def _hand_client_admin_over(enterprise: Enterprise, leaving: User) -> None:
     """The client admin (seed 002) who loses their role is replaced by the principal."""
     if enterprise.client_admin_id == leaving.pk:
         principal = Membership.objects.filter(enterprise=enterprise, role=Role.PRINCIPAL).first()
-        enterprise.client_admin_id = principal.user_id if principal and principal.user_id != leaving.pk else None
+        enterprise.client_admin_id = (
+            principal.user_id if principal and principal.user_id != leaving.pk else None
+        )
         enterprise.save(update_fields=["client_admin"])
 
 
@@ -291,7 +338,9 @@ def change_role(
         membership = _membership(enterprise, membership_id)
         _principal_guard(membership, by)
         if role == Role.PRINCIPAL:
-            raise RoleChangeRefused(_("The principal access manager role can only be handed over by its holder."))
+            raise RoleChangeRefused(
+                _("The principal access manager role can only be handed over by its holder.")
+            )
         if not (permissions.may_assign(standing, membership.role) and permissions.may_assign(standing, role)):
             raise PermissionDenied(f"{standing} may not change {membership.role} into {role}")
         if membership.role == role:
@@ -301,8 +350,11 @@ def change_role(
         membership.granted_by = by
         membership.save(update_fields=["role", "granted_by"])
         _role_changed(enterprise, by, ip, "changed", membership.user.email, **{"from": former, "to": role})
-        record(actor, "enterprise.role_changed",
-               details={"cbe": enterprise.cbe, "person": membership.user.email, "from": former, "to": role})
+        record(
+            actor,
+            "enterprise.role_changed",
+            details={"cbe": enterprise.cbe, "person": membership.user.email, "from": former, "to": role},
+        )
     return membership
 
 
@@ -318,11 +370,16 @@ def remove_person(enterprise: Enterprise, by: User, membership_id: int, *, actor
         membership.delete()
         _hand_client_admin_over(enterprise, person)
         _role_changed(enterprise, by, ip, "removed", person.email, **{"from": former})
-        record(actor, "enterprise.person_removed",
-               details={"cbe": enterprise.cbe, "person": person.email, "from": former})
+        record(
+            actor,
+            "enterprise.person_removed",
+            details={"cbe": enterprise.cbe, "person": person.email, "from": former},
+        )
 
 
-def hand_over_principal(enterprise: Enterprise, by: User, membership_id: int, *, actor: Actor, ip=None) -> None:
+def hand_over_principal(
+    enterprise: Enterprise, by: User, membership_id: int, *, actor: Actor, ip=None
+) -> None:
     """The principal hands the role to a member or access manager and becomes co-principal."""
     with transaction.atomic():
         enterprise = _lock(enterprise)
@@ -332,7 +389,9 @@ def hand_over_principal(enterprise: Enterprise, by: User, membership_id: int, *,
             raise RoleChangeRefused(_("You already are the principal access manager."))
         if successor.role not in permissions.INSIDERS:
             raise RoleChangeRefused(
-                _("Only a member or an access manager of the enterprise can become its principal access manager.")
+                _(
+                    "Only a member or an access manager of the enterprise can become its principal access manager."
+                )
             )
         former = Membership.objects.select_for_update().get(enterprise=enterprise, user=by)
         successor_former_role = successor.role
@@ -345,11 +404,22 @@ def hand_over_principal(enterprise: Enterprise, by: User, membership_id: int, *,
         if enterprise.client_admin_id in (None, by.pk):
             enterprise.client_admin_id = successor.user_id
             enterprise.save(update_fields=["client_admin"])
-        _role_changed(enterprise, by, ip, "principal_handed_over", successor.user.email,
-                      **{"from": successor_former_role, "to": Role.PRINCIPAL})
-        _role_changed(enterprise, by, ip, "changed", by.email, **{"from": Role.PRINCIPAL, "to": Role.CO_PRINCIPAL})
-        record(actor, "enterprise.principal_handed_over",
-               details={"cbe": enterprise.cbe, "from": by.email, "to": successor.user.email})
+        _role_changed(
+            enterprise,
+            by,
+            ip,
+            "principal_handed_over",
+            successor.user.email,
+            **{"from": successor_former_role, "to": Role.PRINCIPAL},
+        )
+        _role_changed(
+            enterprise, by, ip, "changed", by.email, **{"from": Role.PRINCIPAL, "to": Role.CO_PRINCIPAL}
+        )
+        record(
+            actor,
+            "enterprise.principal_handed_over",
+            details={"cbe": enterprise.cbe, "from": by.email, "to": successor.user.email},
+        )
 
 
 def leave(enterprise: Enterprise, person: User, *, actor: Actor, ip: str | None = None) -> None:
@@ -369,7 +439,11 @@ def leave(enterprise: Enterprise, person: User, *, actor: Actor, ip: str | None 
         membership.delete()
         _hand_client_admin_over(enterprise, person)
         _role_changed(enterprise, person, ip, "left", person.email, **{"from": former})
-        record(actor, "enterprise.person_left", details={"cbe": enterprise.cbe, "person": person.email, "from": former})
+        record(
+            actor,
+            "enterprise.person_left",
+            details={"cbe": enterprise.cbe, "person": person.email, "from": former},
+        )
 
 
 def set_role_by_operator(enterprise: Enterprise, person: User, role: str, *, actor: Actor) -> Membership:
@@ -379,9 +453,12 @@ def set_role_by_operator(enterprise: Enterprise, person: User, role: str, *, act
         membership = Membership.objects.select_for_update().filter(enterprise=enterprise, user=person).first()
         if membership is not None and membership.role == role:
             return membership
-        if role == Role.PRINCIPAL and Membership.objects.filter(enterprise=enterprise, role=Role.PRINCIPAL).exclude(
-            user=person
-        ).exists():
+        if (
+            role == Role.PRINCIPAL
+            and Membership.objects.filter(enterprise=enterprise, role=Role.PRINCIPAL)
+            .exclude(user=person)
+            .exists()
+        ):
             raise RoleChangeRefused(_("This enterprise already has a principal access manager."))
         if membership is not None and membership.role == Role.PRINCIPAL:
             raise RoleChangeRefused(
@@ -397,6 +474,9 @@ def set_role_by_operator(enterprise: Enterprise, person: User, role: str, *, act
             enterprise.client_admin = person
             enterprise.save(update_fields=["client_admin"])
         _role_changed(enterprise, None, None, "set_by_operator", person.email, **{"from": former, "to": role})
-        record(actor, "enterprise.role_set",
-               details={"cbe": enterprise.cbe, "person": person.email, "from": former, "to": role})
+        record(
+            actor,
+            "enterprise.role_set",
+            details={"cbe": enterprise.cbe, "person": person.email, "from": former, "to": role},
+        )
     return membership

@@ -159,7 +159,9 @@ class Confirmed:
     recovery_codes: list[str]
 
 
-def confirm_authenticator(person, device_id: int, code: str, actor: Actor, *, ip: str | None = None) -> Confirmed:
+def confirm_authenticator(
+    person, device_id: int, code: str, actor: Actor, *, ip: str | None = None
+) -> Confirmed:
     """Confirm the authenticator being set up with a code it shows; it replaces any former one,
     and a new set of recovery codes is made (returned, to be shown once)."""
     device = TOTPDevice.objects.filter(pk=device_id, user=person, confirmed=False).first()

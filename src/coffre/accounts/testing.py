@@ -16,11 +16,14 @@ PASSWORD = "Correct-horse-battery-42"
 ACTORS = ["alice", "bob", "charlie", "accountant", "anonymous"]
 
 
-def make_person(email: str, *, password: str = PASSWORD, language: str = "en", verified: bool = True,
-                full_name: str = "") -> User:
+def make_person(
+    email: str, *, password: str = PASSWORD, language: str = "en", verified: bool = True, full_name: str = ""
+) -> User:
     from django.utils import timezone
 
-    person = User.objects.create_user(email, password, language=language, full_name=full_name, is_active=verified)
+    person = User.objects.create_user(
+        email, password, language=language, full_name=full_name, is_active=verified
+    )
     if verified:
         person.email_verified_at = timezone.now()
         person.save(update_fields=["email_verified_at"])

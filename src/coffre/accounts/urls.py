@@ -18,9 +18,14 @@ urlpatterns = [
     path("verify/<str:token>/", views.verify_email, name="verify_email"),
     path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("password/reset/done/", views.PasswordResetDoneView.as_view(), name="password_reset_done"),
-    path("password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
-    path("password/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(),
-         name="password_reset_confirm"),
+    path(
+        "password/reset/complete/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("password/change/", views.password_change, name="password_change"),
     path("settings/", views.settings_page, name="settings"),
     path("two-factor/setup/", views_two_factor.setup, name="two_factor_setup"),
@@ -34,9 +39,16 @@ urlpatterns = [
     path("e/<str:cbe>/people/invite/", views_enterprises.invite, name="invite"),
     path("e/<str:cbe>/people/hand-over/", views_enterprises.hand_over, name="hand_over"),
     path("e/<str:cbe>/people/<int:membership_id>/role/", views_enterprises.change_role, name="change_role"),
-    path("e/<str:cbe>/people/<int:membership_id>/remove/", views_enterprises.remove_person, name="remove_person"),
-    path("e/<str:cbe>/invitations/<int:invitation_id>/revoke/", views_enterprises.revoke_invitation,
-         name="revoke_invitation"),
+    path(
+        "e/<str:cbe>/people/<int:membership_id>/remove/",
+        views_enterprises.remove_person,
+        name="remove_person",
+    ),
+    path(
+        "e/<str:cbe>/invitations/<int:invitation_id>/revoke/",
+        views_enterprises.revoke_invitation,
+        name="revoke_invitation",
+    ),
     path("e/<str:cbe>/leave/", views_enterprises.leave, name="leave"),
     path("e/<str:cbe>/security/", views_enterprises.security_log, name="security_log"),
 ]

@@ -72,7 +72,10 @@ class LoginView(auth_views.LoginView):
         next_url = self.get_success_url()
         if services_two_factor.has_two_factor(person):
             self.request.session[PENDING_LOGIN] = {
-                "user": person.pk, "backend": person.backend, "at": timezone.now().timestamp(), "next": next_url,
+                "user": person.pk,
+                "backend": person.backend,
+                "at": timezone.now().timestamp(),
+                "next": next_url,
             }
             return redirect("accounts:login_code")
         return finish_login(self.request, person, next_url=next_url, backend=person.backend)
@@ -106,7 +109,9 @@ def login_code(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            device = services_two_factor.verify_second_factor(person, form.cleaned_data["code"], ip=client_ip(request))
+            device = services_two_factor.verify_second_factor(
+                person, form.cleaned_data["code"], ip=client_ip(request)
+            )
         except services_two_factor.CodeRefused as refused:
             if services_two_factor.second_factor_locked(person):
                 request.session.pop(PENDING_LOGIN, None)
@@ -115,8 +120,13 @@ def login_code(request):
             form.add_error("code", code_refused_message(refused))
         else:
             request.session.pop(PENDING_LOGIN, None)
-            return finish_login(request, person, device=device, next_url=pending.get("next", ""),
-                                backend=pending.get("backend"))
+            return finish_login(
+                request,
+                person,
+                device=device,
+                next_url=pending.get("next", ""),
+                backend=pending.get("backend"),
+            )
     return render(request, "accounts/login_code.html", {"form": form})
 
 
@@ -133,7 +143,10 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    initial = {"language": translation.get_language() or settings.LANGUAGE_CODE, "email": request.GET.get("email", "")}
+    initial = {
+        "language": translation.get_language() or settings.LANGUAGE_CODE,
+        "email": request.GET.get("email", ""),
+    }
     form = SignUpForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         if not services_auth.sign_up_allowed(client_ip(request)):
@@ -141,8 +154,13 @@ def signup(request):
         else:
             data = form.cleaned_data
             services_auth.sign_up(
-                data["email"], data["password1"], full_name=data["full_name"], language=data["language"],
-                base_url=base_url(request), actor=web_actor(request, data["email"]), next_url=next_url,
+                data["email"],
+                data["password1"],
+                full_name=data["full_name"],
+                language=data["language"],
+                base_url=base_url(request),
+                actor=web_actor(request, data["email"]),
+                next_url=next_url,
             )
             request.session["coffre_signup_email"] = services_auth.normalize_email(data["email"])
             return redirect("accounts:signup_done")
@@ -150,7 +168,9 @@ def signup(request):
 
 
 def signup_done(request):
-    return render(request, "accounts/signup_done.html", {"email": request.session.get("coffre_signup_email", "")})
+    return render(
+        request, "accounts/signup_done.html", {"email": request.session.get("coffre_signup_email", "")}
+    )
 
 
 def verify_email(request, token: str):
@@ -223,8 +243,11 @@ class PasswordResetView(auth_views.PasswordResetView):
 
     def form_valid(self, form):
         if services_auth.password_reset_allowed(form.cleaned_data["email"], client_ip(self.request)):
-            form.save(request=self.request, token_generator=self.token_generator,
-                      extra_email_context={"base_url": base_url(self.request)})
+            form.save(
+                request=self.request,
+                token_generator=self.token_generator,
+                extra_email_context={"base_url": base_url(self.request)},
+            )
         return HttpResponseRedirect(self.get_success_url())
 
 
@@ -268,10 +291,14 @@ def password_change(request):
 @require_http_methods(["GET", "POST"])
 def settings_page(request):
     person = request.user
-    form = ProfileForm(request.POST or None, initial={"full_name": person.full_name, "language": person.language})
+    form = ProfileForm(
+        request.POST or None, initial={"full_name": person.full_name, "language": person.language}
+    )
     if request.method == "POST" and form.is_valid():
         services_auth.update_profile(
-            person, full_name=form.cleaned_data["full_name"], language=form.cleaned_data["language"],
+            person,
+            full_name=form.cleaned_data["full_name"],
+            language=form.cleaned_data["language"],
             actor=web_actor(request),
         )
         translation.activate(person.language)

@@ -25,7 +25,9 @@ def web_actor(request, name: str | None = None) -> Actor:
 def client_ip(request) -> str | None:
     """The client's address; behind our reverse proxy, the last one it added to X-Forwarded-For."""
     if getattr(settings, "COFFRE_BEHIND_PROXY", False):
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [
+            part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+        ]
         if forwarded:
             return forwarded[-1]
     return request.META.get("REMOTE_ADDR") or None
@@ -38,8 +40,9 @@ def base_url(request) -> str:
 
 def safe_next(request, value: str | None) -> str:
     """``value`` when it is a local URL of ours, else an empty string."""
-    if value and url_has_allowed_host_and_scheme(value, allowed_hosts={request.get_host()},
-                                                 require_https=request.is_secure()):
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return value
     return ""
 

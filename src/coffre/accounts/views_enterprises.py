@@ -37,7 +37,11 @@ def register(request):
         data = form.cleaned_data
         try:
             enterprise = roles.register_enterprise_for(
-                person, data["cbe"], data["name"], language=data["language"], actor=web_actor(request),
+                person,
+                data["cbe"],
+                data["name"],
+                language=data["language"],
+                actor=web_actor(request),
                 ip=client_ip(request),
             )
         except roles.AlreadyRegistered:
@@ -69,14 +73,19 @@ def _people_context(request, enterprise, invite_form=None):
             and membership.role != Role.PRINCIPAL
             and permissions.may_assign(standing, membership.role)
         )
-        rows.append({
-            "membership": membership,
-            "editable": editable,
-            "role_form": RoleForm(
-                initial={"role": membership.role}, roles=permissions.assignable_roles(standing),
-                prefix=f"m{membership.pk}",
-            ) if editable else None,
-        })
+        rows.append(
+            {
+                "membership": membership,
+                "editable": editable,
+                "role_form": RoleForm(
+                    initial={"role": membership.role},
+                    roles=permissions.assignable_roles(standing),
+                    prefix=f"m{membership.pk}",
+                )
+                if editable
+                else None,
+            }
+        )
     invitations = [
         {"invitation": invitation, "revocable": permissions.may_assign(standing, invitation.role)}
         for invitation in selectors.pending_invitations(enterprise)
@@ -106,13 +115,20 @@ def invite(request, cbe: str):
     if form.is_valid():
         try:
             roles.invite(
-                enterprise, request.user, form.cleaned_data["email"], form.cleaned_data["role"],
-                actor=web_actor(request), base_url=base_url(request), ip=client_ip(request),
+                enterprise,
+                request.user,
+                form.cleaned_data["email"],
+                form.cleaned_data["role"],
+                actor=web_actor(request),
+                base_url=base_url(request),
+                ip=client_ip(request),
             )
         except roles.RoleChangeRefused as refused:
             form.add_error("email", refused.message)
         else:
-            messages.success(request, _("The invitation is sent to %(email)s.") % {"email": form.cleaned_data["email"]})
+            messages.success(
+                request, _("The invitation is sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+            )
             return redirect("accounts:people", cbe=enterprise.cbe)
     context = _people_context(request, enterprise, invite_form=form)
     return render(request, "accounts/enterprise/people.html", context, status=400)
@@ -135,14 +151,23 @@ def _run(request, enterprise, action, success: str):
 @require_POST
 def change_role(request, cbe: str, membership_id: int):
     enterprise = enterprise_for(request, cbe, Action.MANAGE_MEMBERS)
-    form = RoleForm(request.POST, roles=permissions.assignable_roles(request.standing), prefix=f"m{membership_id}")
+    form = RoleForm(
+        request.POST, roles=permissions.assignable_roles(request.standing), prefix=f"m{membership_id}"
+    )
     if not form.is_valid():
         messages.error(request, _("Choose one of the roles offered."))
         return redirect("accounts:people", cbe=enterprise.cbe)
     return _run(
-        request, enterprise,
-        lambda: roles.change_role(enterprise, request.user, membership_id, form.cleaned_data["role"],
-                                  actor=web_actor(request), ip=client_ip(request)),
+        request,
+        enterprise,
+        lambda: roles.change_role(
+            enterprise,
+            request.user,
+            membership_id,
+            form.cleaned_data["role"],
+            actor=web_actor(request),
+            ip=client_ip(request),
+        ),
         _("The role is changed."),
     )
 
@@ -153,16 +178,21 @@ def remove_person(request, cbe: str, membership_id: int):
     enterprise = enterprise_for(request, cbe, Action.MANAGE_MEMBERS)
     if request.method == "POST":
         return _run(
-            request, enterprise,
-            lambda: roles.remove_person(enterprise, request.user, membership_id, actor=web_actor(request),
-                                        ip=client_ip(request)),
+            request,
+            enterprise,
+            lambda: roles.remove_person(
+                enterprise, request.user, membership_id, actor=web_actor(request), ip=client_ip(request)
+            ),
             _("The person no longer has access to this enterprise."),
         )
     membership = next((m for m in selectors.people_of(enterprise) if m.pk == membership_id), None)
     if membership is None:
         raise Http404("no such person")
-    return render(request, "accounts/enterprise/remove.html",
-                  {"current_enterprise": enterprise, "membership": membership})
+    return render(
+        request,
+        "accounts/enterprise/remove.html",
+        {"current_enterprise": enterprise, "membership": membership},
+    )
 
 
 @login_required
@@ -170,9 +200,11 @@ def remove_person(request, cbe: str, membership_id: int):
 def revoke_invitation(request, cbe: str, invitation_id: int):
     enterprise = enterprise_for(request, cbe, Action.MANAGE_MEMBERS)
     return _run(
-        request, enterprise,
-        lambda: roles.revoke_invitation(enterprise, request.user, invitation_id, actor=web_actor(request),
-                                        ip=client_ip(request)),
+        request,
+        enterprise,
+        lambda: roles.revoke_invitation(
+            enterprise, request.user, invitation_id, actor=web_actor(request), ip=client_ip(request)
+        ),
         _("The invitation is withdrawn."),
     )
 
@@ -182,19 +214,30 @@ def revoke_invitation(request, cbe: str, invitation_id: int):
 def hand_over(request, cbe: str):
     enterprise = enterprise_for(request, cbe, Action.TRANSFER_PRINCIPAL)
     candidates = [
-        m for m in selectors.people_of(enterprise) if m.user_id != request.user.pk and m.role in permissions.INSIDERS
+        m
+        for m in selectors.people_of(enterprise)
+        if m.user_id != request.user.pk and m.role in permissions.INSIDERS
     ]
     form = HandOverForm(request.POST or None, candidates=candidates)
     if request.method == "POST" and form.is_valid():
         return _run(
-            request, enterprise,
-            lambda: roles.hand_over_principal(enterprise, request.user, form.cleaned_data["successor"],
-                                              actor=web_actor(request), ip=client_ip(request)),
+            request,
+            enterprise,
+            lambda: roles.hand_over_principal(
+                enterprise,
+                request.user,
+                form.cleaned_data["successor"],
+                actor=web_actor(request),
+                ip=client_ip(request),
+            ),
             _("The principal access manager role is handed over. You are now co-principal access manager."),
         )
-    return render(request, "accounts/enterprise/hand_over.html",
-                  {"current_enterprise": enterprise, "form": form, "candidates": candidates},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "accounts/enterprise/hand_over.html",
+        {"current_enterprise": enterprise, "form": form, "candidates": candidates},
+        status=400 if form.errors else 200,
+    )
 
 
 @login_required
@@ -251,7 +294,9 @@ def describe(event) -> str:
         return _("Sign-in locked for %(minutes)s minutes after repeated wrong passwords.") % {
             "minutes": details.get("minutes", "?")
         }
-    return "; ".join(f"{key}: {value}" for key, value in sorted(details.items()) if not isinstance(value, dict | list))
+    return "; ".join(
+        f"{key}: {value}" for key, value in sorted(details.items()) if not isinstance(value, dict | list)
+    )
 
 
 @login_required
@@ -267,8 +312,10 @@ def security_log(request, cbe: str):
             "events": [{"event": event, "description": describe(event)} for event in page.events],
             "next_url": (
                 reverse("accounts:security_log", args=[enterprise.cbe])
-                + "?" + urlencode({"before": page.next_cursor.encode()})
-                if page.next_cursor else ""
+                + "?"
+                + urlencode({"before": page.next_cursor.encode()})
+                if page.next_cursor
+                else ""
             ),
             "first_page": "before" in request.GET,
             "can_view_log": True,
@@ -315,8 +362,9 @@ def invitation_accept(request):
             return render(request, "accounts/enterprise/invitation.html", context, status=400)
         request.session.pop(INVITATION_TOKEN, None)
         messages.success(
-            request, _("You now have access to %(name)s as %(role)s.") % {"name": found.enterprise.name,
-                                                                         "role": context["role"]}
+            request,
+            _("You now have access to %(name)s as %(role)s.")
+            % {"name": found.enterprise.name, "role": context["role"]},
         )
         return redirect("mailbox:list", cbe=found.enterprise.cbe)
     return render(request, "accounts/enterprise/invitation.html", context)

@@ -121,7 +121,10 @@ def disable(request):
     if request.method == "POST" and form.is_valid():
         try:
             two_factor.disable_two_factor(
-                person, form.cleaned_data["password"], form.cleaned_data["code"], web_actor(request),
+                person,
+                form.cleaned_data["password"],
+                form.cleaned_data["code"],
+                web_actor(request),
                 ip=client_ip(request),
             )
         except two_factor.PasswordRefused:
@@ -131,7 +134,10 @@ def disable(request):
         else:
             if required:
                 messages.warning(
-                    request, _("Two-factor authentication is compulsory for access managers: set up your new device now.")
+                    request,
+                    _(
+                        "Two-factor authentication is compulsory for access managers: set up your new device now."
+                    ),
                 )
                 return redirect("accounts:two_factor_setup")
             messages.success(request, _("Two-factor authentication is turned off."))

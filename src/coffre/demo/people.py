@@ -68,7 +68,9 @@ def ensure_people(directory: Path, enterprise_cbe: str, actor: Actor) -> list[di
     people = []
     for email, name, language, role, authenticator in PEOPLE:
         entry = kept[email]
-        person, _ = create_verified_person(email, entry["password"], full_name=name, language=language, actor=actor)
+        person, _ = create_verified_person(
+            email, entry["password"], full_name=name, language=language, actor=actor
+        )
         set_role_by_operator(enterprise, person, role, actor=actor)
         summary = {"email": email, "password": entry["password"], "role": str(role)}
         if authenticator:
@@ -79,6 +81,8 @@ def ensure_people(directory: Path, enterprise_cbe: str, actor: Actor) -> list[di
     from coffre.mailbox.models import Ebox
 
     Ebox.objects.filter(enterprise=enterprise, notification_email="").update(
-        notification_email=PEOPLE[0][0], notification_status="verified", notification_verified_at=timezone.now()
+        notification_email=PEOPLE[0][0],
+        notification_status="verified",
+        notification_verified_at=timezone.now(),
     )
     return people

@@ -68,7 +68,6 @@ def deliver(django_capture_on_commit_callbacks):
     return lambda: django_capture_on_commit_callbacks(execute=True)
 
 
-
 @pytest.fixture
 def fast_hashing(settings):
     """For tests that check many passwords: a cheap hasher (Argon2 costs ~0.1 s a check)."""

@@ -15,30 +15,78 @@ LOGIN = "login"  # 302 to the login page
 
 # (method, path, data, {actor: expected})
 ENTERPRISE_PAGES = [
-    ("get", "/accounts/e/{a}/people/", None,
-     {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("post", "/accounts/e/{a}/people/invite/", {"email": "new@example.be", "role": "member"},
-     {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("post", "/accounts/e/{a}/people/{bob}/role/", {"m{bob}-role": "accountant"},
-     {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("get", "/accounts/e/{a}/people/{bob}/remove/", None,
-     {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("post", "/accounts/e/{a}/people/{accountant}/remove/", {},
-     {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("post", "/accounts/e/{a}/invitations/{invitation}/revoke/", {},
-     {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("get", "/accounts/e/{a}/people/hand-over/", None,
-     {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("post", "/accounts/e/{a}/people/hand-over/", {"successor": "{bob}"},
-     {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("get", "/accounts/e/{a}/leave/", None,
-     {"alice": 403, "bob": 200, "charlie": 404, "accountant": 200, "anonymous": LOGIN}),
-    ("post", "/accounts/e/{a}/leave/", {},
-     {"alice": 403, "bob": 302, "charlie": 404, "accountant": 302, "anonymous": LOGIN}),
-    ("get", "/accounts/e/{a}/security/", None,
-     {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN}),
-    ("get", "/accounts/e/0000000097/people/", None,  # no such enterprise
-     {"alice": 404, "bob": 404, "charlie": 404, "accountant": 404, "anonymous": LOGIN}),
+    (
+        "get",
+        "/accounts/e/{a}/people/",
+        None,
+        {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "post",
+        "/accounts/e/{a}/people/invite/",
+        {"email": "new@example.be", "role": "member"},
+        {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "post",
+        "/accounts/e/{a}/people/{bob}/role/",
+        {"m{bob}-role": "accountant"},
+        {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "get",
+        "/accounts/e/{a}/people/{bob}/remove/",
+        None,
+        {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "post",
+        "/accounts/e/{a}/people/{accountant}/remove/",
+        {},
+        {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "post",
+        "/accounts/e/{a}/invitations/{invitation}/revoke/",
+        {},
+        {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "get",
+        "/accounts/e/{a}/people/hand-over/",
+        None,
+        {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "post",
+        "/accounts/e/{a}/people/hand-over/",
+        {"successor": "{bob}"},
+        {"alice": 302, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "get",
+        "/accounts/e/{a}/leave/",
+        None,
+        {"alice": 403, "bob": 200, "charlie": 404, "accountant": 200, "anonymous": LOGIN},
+    ),
+    (
+        "post",
+        "/accounts/e/{a}/leave/",
+        {},
+        {"alice": 403, "bob": 302, "charlie": 404, "accountant": 302, "anonymous": LOGIN},
+    ),
+    (
+        "get",
+        "/accounts/e/{a}/security/",
+        None,
+        {"alice": 200, "bob": 403, "charlie": 404, "accountant": 403, "anonymous": LOGIN},
+    ),
+    (
+        "get",
+        "/accounts/e/0000000097/people/",
+        None,  # no such enterprise
+        {"alice": 404, "bob": 404, "charlie": 404, "accountant": 404, "anonymous": LOGIN},
+    ),
 ]
 
 PERSONAL_PAGES = [
@@ -64,12 +112,15 @@ def pending_invitation(world):
     from coffre.accounts.services_roles import invite
     from coffre.audit.services import Actor
 
-    return invite(world.a, world.alice, "pending@example.be", Role.MEMBER, actor=Actor.cli("test"), base_url="")
+    return invite(
+        world.a, world.alice, "pending@example.be", Role.MEMBER, actor=Actor.cli("test"), base_url=""
+    )
 
 
 @pytest.mark.parametrize("actor", ACTORS)
-@pytest.mark.parametrize("method, path, data, expected", ENTERPRISE_PAGES,
-                         ids=[f"{m} {p}" for m, p, _, _ in ENTERPRISE_PAGES])
+@pytest.mark.parametrize(
+    "method, path, data, expected", ENTERPRISE_PAGES, ids=[f"{m} {p}" for m, p, _, _ in ENTERPRISE_PAGES]
+)
 def test_enterprise_pages(login, world, pending_invitation, actor, method, path, data, expected):
     client = login(actor)
     url = fill(path, world)
@@ -120,4 +171,6 @@ def test_the_matrix_has_every_action_and_keeps_the_principal_apart():
     assert permissions.assignable_roles(Role.MEMBER) == []
     assert permissions.assignable_roles(Role.MANAGER) == [Role.MEMBER, Role.ACCOUNTANT]
     assert permissions.assignable_roles(permissions.COLLABORATOR) == []
-    assert "| grant and revoke the co-principal access manager role | yes | no |" in permissions.matrix_table()
+    assert (
+        "| grant and revoke the co-principal access manager role | yes | no |" in permissions.matrix_table()
+    )

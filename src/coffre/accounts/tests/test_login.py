@@ -32,8 +32,10 @@ def test_the_login_page_keeps_where_the_person_was_going(client, db):
     make_person("marc@example.be")
     page = client.get("/accounts/login/?next=/accounts/settings/")
     assert 'name="next" value="/accounts/settings/"' in page.content.decode()
-    response = client.post("/accounts/login/?next=/accounts/settings/",
-                           {"username": "marc@example.be", "password": PASSWORD, "next": "/accounts/settings/"})
+    response = client.post(
+        "/accounts/login/?next=/accounts/settings/",
+        {"username": "marc@example.be", "password": PASSWORD, "next": "/accounts/settings/"},
+    )
     assert response["Location"] == "/accounts/settings/"
 
 
@@ -56,7 +58,9 @@ def test_the_sixth_attempt_after_five_wrong_passwords_is_refused_even_with_the_r
     assert SecurityEvent.objects.filter(kind="login_failed", user=person).count() == 5
 
     clock.shift(timedelta(minutes=10))
-    assert "Too many attempts. Try again in 5 minutes." in errors(attempt(client, "marc@example.be", PASSWORD))
+    assert "Too many attempts. Try again in 5 minutes." in errors(
+        attempt(client, "marc@example.be", PASSWORD)
+    )
     clock.shift(timedelta(minutes=5))
     assert attempt(client, "marc@example.be", PASSWORD).status_code == 302
 
@@ -93,7 +97,9 @@ def test_wrong_passwords_from_one_client_address_lock_that_address_only(db, fast
         attempt(client, f"guess{number}@example.be", "wrong", ip="198.51.100.7")
     refused = attempt(client, "marc@example.be", PASSWORD, ip="198.51.100.7")
     assert refused.status_code == 200 and errors(refused)[-1] == LOCKED
-    assert SecurityEvent.objects.filter(kind="login_locked", details__scope="ip", ip_address="198.51.100.7").exists()
+    assert SecurityEvent.objects.filter(
+        kind="login_locked", details__scope="ip", ip_address="198.51.100.7"
+    ).exists()
     assert attempt(Client(), "marc@example.be", PASSWORD, ip="203.0.113.9").status_code == 302
 
 
@@ -117,8 +123,10 @@ def test_sign_in_without_the_csrf_token_is_refused(db):
     assert attempt(client, "marc@example.be", PASSWORD).status_code == 403
     page = client.get("/accounts/login/")
     token = page.cookies["csrftoken"].value
-    response = client.post("/accounts/login/", {"username": "marc@example.be", "password": PASSWORD,
-                                                "csrfmiddlewaretoken": token})
+    response = client.post(
+        "/accounts/login/",
+        {"username": "marc@example.be", "password": PASSWORD, "csrfmiddlewaretoken": token},
+    )
     assert response.status_code == 302
 
 

@@ -85,11 +85,13 @@ def test_an_account_closed_by_the_operator_gets_no_reset(client, db, deliver, ma
 
 def test_changing_the_password_needs_the_current_one(login, world):
     client = login("bob")
-    refused = client.post("/accounts/password/change/",
-                          {"old_password": "wrong", "new_password1": NEW, "new_password2": NEW})
+    refused = client.post(
+        "/accounts/password/change/", {"old_password": "wrong", "new_password1": NEW, "new_password2": NEW}
+    )
     assert refused.status_code == 200 and refused.context["form"].errors["old_password"]
-    response = client.post("/accounts/password/change/",
-                           {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW})
+    response = client.post(
+        "/accounts/password/change/", {"old_password": PASSWORD, "new_password1": NEW, "new_password2": NEW}
+    )
     assert response.status_code == 302 and response["Location"] == "/accounts/settings/"
     world.bob.refresh_from_db()
     assert world.bob.check_password(NEW)

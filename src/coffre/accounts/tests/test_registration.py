@@ -32,7 +32,11 @@ def test_registering_makes_the_person_principal_and_opens_the_e_box(client, gast
     assert ebox.notification_email == "gaston@example.be"
     assert ebox.notification_status == "verified" and ebox.notification_verified_at is not None
     event = SecurityEvent.objects.get(kind="role_changed", enterprise=enterprise)
-    assert event.user == gaston and event.details == {"change": "registered", "person": gaston.email, "to": "principal"}
+    assert event.user == gaston and event.details == {
+        "change": "registered",
+        "person": gaston.email,
+        "to": "principal",
+    }
     assert AuditRecord.objects.filter(action="enterprise.register", details__cbe=NEW).exists()
     assert AuditRecord.objects.filter(action="enterprise.principal", actor="gaston@example.be").exists()
     # Now an access manager: two-factor authentication comes first.
@@ -77,7 +81,9 @@ def test_a_person_created_by_the_operator_has_an_unconfirmed_notification_addres
     person = make_person("op-made@example.be", verified=False)
     person.is_active = True
     person.save()
-    enterprise = services_roles.register_enterprise_for(person, NEW, "Gamma", language="fr", actor=Actor.cli("t"))
+    enterprise = services_roles.register_enterprise_for(
+        person, NEW, "Gamma", language="fr", actor=Actor.cli("t")
+    )
     assert Ebox.objects.get(enterprise=enterprise).notification_status == "pending"
 
 

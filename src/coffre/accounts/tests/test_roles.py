@@ -41,7 +41,9 @@ def test_an_accountant_is_invited_by_e_mail_and_accepts_once(client, login, worl
     assert "read and download" in mail.body and "free" in mail.body
     link = link_in(mail, "/accounts/invitations/")
     invitation = Invitation.objects.get()
-    assert invitation.token_sha256 not in mail.body and link.split("/")[-2] not in str(Invitation.objects.values())
+    assert invitation.token_sha256 not in mail.body and link.split("/")[-2] not in str(
+        Invitation.objects.values()
+    )
     page = alice.get(people_url(world))
     assert [item["invitation"].email for item in page.context["invitations"]] == ["fiona@fidu.example"]
 
@@ -66,7 +68,9 @@ def test_an_accountant_is_invited_by_e_mail_and_accepts_once(client, login, worl
     assert invitation.accepted_by == fiona and invitation.accepted_at is not None
     event = SecurityEvent.objects.get(details__change="invitation_accepted")
     assert event.enterprise == world.a and event.details["to"] == "accountant"
-    assert AuditRecord.objects.filter(action="enterprise.invitation_accepted", details__person=fiona.email).exists()
+    assert AuditRecord.objects.filter(
+        action="enterprise.invitation_accepted", details__person=fiona.email
+    ).exists()
 
     # The link works once.
     client.get(link)
@@ -77,7 +81,9 @@ def test_an_accountant_is_invited_by_e_mail_and_accepts_once(client, login, worl
 
 
 def test_an_invitation_expires_after_seven_days(world, clock):
-    issued = roles.invite(world.a, world.alice, "late@example.be", Role.MEMBER, actor=ACTOR, base_url="http://x")
+    issued = roles.invite(
+        world.a, world.alice, "late@example.be", Role.MEMBER, actor=ACTOR, base_url="http://x"
+    )
     late = make_person("late@example.be")
     clock.shift(timedelta(days=7))
     with pytest.raises(roles.RoleChangeRefused, match="expired"):
@@ -86,7 +92,9 @@ def test_an_invitation_expires_after_seven_days(world, clock):
 
 
 def test_an_expired_invitation_page_says_so(client, world, clock, fast_hashing):
-    issued = roles.invite(world.a, world.alice, "late@example.be", Role.MEMBER, actor=ACTOR, base_url="http://x")
+    issued = roles.invite(
+        world.a, world.alice, "late@example.be", Role.MEMBER, actor=ACTOR, base_url="http://x"
+    )
     clock.shift(timedelta(days=8))
     client.get(issued.link.removeprefix("http://x"))
     response = client.get("/accounts/invitations/accept/")
@@ -179,7 +187,11 @@ def test_the_invite_form_offers_only_the_roles_one_may_grant(login, world):
     assert [value for value, _ in form.fields["role"].choices] == [Role.MEMBER, Role.ACCOUNTANT]
     form = login("alice").get(people_url(world)).context["invite_form"]
     assert [value for value, _ in form.fields["role"].choices] == [
-        Role.CO_PRINCIPAL, Role.MANAGER, Role.CO_MANAGER, Role.MEMBER, Role.ACCOUNTANT
+        Role.CO_PRINCIPAL,
+        Role.MANAGER,
+        Role.CO_MANAGER,
+        Role.MEMBER,
+        Role.ACCOUNTANT,
     ]
 
 
@@ -195,10 +207,20 @@ def test_changing_a_role_is_audited_and_logged(login, world):
     assert bob.role == Role.MANAGER and bob.granted_by == world.alice
     event = SecurityEvent.objects.get(kind="role_changed", details__change="changed")
     assert event.enterprise == world.a and event.user == world.alice and event.ip_address == "127.0.0.1"
-    assert event.details == {"change": "changed", "person": "bob@alpha.example", "from": "member", "to": "manager"}
+    assert event.details == {
+        "change": "changed",
+        "person": "bob@alpha.example",
+        "from": "member",
+        "to": "manager",
+    }
     record = AuditRecord.objects.get(action="enterprise.role_changed")
     assert record.actor == "alice@alpha.example" and record.actor_kind == "web"
-    assert record.details == {"cbe": world.a.cbe, "person": "bob@alpha.example", "from": "member", "to": "manager"}
+    assert record.details == {
+        "cbe": world.a.cbe,
+        "person": "bob@alpha.example",
+        "from": "member",
+        "to": "manager",
+    }
     log = client.get(f"/accounts/e/{world.a.cbe}/security/").content.decode()
     assert "The role of bob@alpha.example changed from Member to Access manager." in log
 
@@ -235,7 +257,9 @@ def test_nobody_changes_their_own_role_nor_the_principals(world):
 def test_a_refused_change_is_told_on_the_people_page(login, world):
     client = login("alice")
     own = membership(world, world.alice)
-    response = client.post(f"{people_url(world)}{own.pk}/role/", {f"m{own.pk}-role": Role.MEMBER}, follow=True)
+    response = client.post(
+        f"{people_url(world)}{own.pk}/role/", {f"m{own.pk}-role": Role.MEMBER}, follow=True
+    )
     assert "You cannot change your own role" in response.content.decode()
     assert membership(world, world.alice).role == Role.PRINCIPAL
 
@@ -243,11 +267,15 @@ def test_a_refused_change_is_told_on_the_people_page(login, world):
 def test_removing_a_person_ends_their_access(login, world):
     client = login("alice")
     bob = membership(world, world.bob)
-    assert "bob@alpha.example (Member) will no longer have access" in client.get(
-        f"{people_url(world)}{bob.pk}/remove/").content.decode()
+    assert (
+        "bob@alpha.example (Member) will no longer have access"
+        in client.get(f"{people_url(world)}{bob.pk}/remove/").content.decode()
+    )
     assert client.post(f"{people_url(world)}{bob.pk}/remove/").status_code == 302
     assert not Membership.objects.filter(pk=bob.pk).exists()
-    assert SecurityEvent.objects.filter(details__change="removed", details__person="bob@alpha.example").exists()
+    assert SecurityEvent.objects.filter(
+        details__change="removed", details__person="bob@alpha.example"
+    ).exists()
     assert AuditRecord.objects.filter(action="enterprise.person_removed").exists()
     sign_in(client, world.bob)
     assert client.get(f"/e/{world.a.cbe}/").status_code == 404
@@ -256,10 +284,17 @@ def test_removing_a_person_ends_their_access(login, world):
 def test_an_id_of_another_enterprise_in_the_url_is_not_found(login, world):
     client = login("alice")
     charlie = membership(world, world.charlie, world.b)
-    assert client.post(f"{people_url(world)}{charlie.pk}/role/", {f"m{charlie.pk}-role": Role.ACCOUNTANT}).status_code == 404
+    assert (
+        client.post(
+            f"{people_url(world)}{charlie.pk}/role/", {f"m{charlie.pk}-role": Role.ACCOUNTANT}
+        ).status_code
+        == 404
+    )
     assert client.post(f"{people_url(world)}{charlie.pk}/remove/").status_code == 404
     assert client.get(f"{people_url(world)}{charlie.pk}/remove/").status_code == 404
-    invitation = roles.invite(world.b, world.dora, "x@example.be", Role.MEMBER, actor=ACTOR, base_url="").invitation
+    invitation = roles.invite(
+        world.b, world.dora, "x@example.be", Role.MEMBER, actor=ACTOR, base_url=""
+    ).invitation
     assert client.post(f"/accounts/e/{world.a.cbe}/invitations/{invitation.pk}/revoke/").status_code == 404
     assert membership(world, world.charlie, world.b).role == Role.MEMBER
     invitation.refresh_from_db()
@@ -281,9 +316,13 @@ def test_the_principal_hands_the_role_over_and_becomes_co_principal(login, world
     assert membership(world, world.alice).role == Role.CO_PRINCIPAL
     world.a.refresh_from_db()
     assert world.a.client_admin_id in (None, world.bob.pk)
-    changes = sorted(SecurityEvent.objects.filter(kind="role_changed").values_list("details__change", flat=True))
+    changes = sorted(
+        SecurityEvent.objects.filter(kind="role_changed").values_list("details__change", flat=True)
+    )
     assert changes == ["changed", "principal_handed_over"]
-    assert AuditRecord.objects.filter(action="enterprise.principal_handed_over", details__to="bob@alpha.example").exists()
+    assert AuditRecord.objects.filter(
+        action="enterprise.principal_handed_over", details__to="bob@alpha.example"
+    ).exists()
 
 
 def test_only_the_principal_hands_over_and_never_to_an_accountant(world):

@@ -25,14 +25,22 @@ def test_pages_follow_each_other_without_gap_nor_overlap(login, world, clock):
         url = page.context["next_url"]
     assert [len(ids) for ids in seen] == [50, 50, 20]
     flat = [pk for ids in seen for pk in ids]
-    expected = list(SecurityEvent.objects.filter(enterprise=world.a).order_by("-created_at", "-pk")
-                    .values_list("pk", flat=True))
+    expected = list(
+        SecurityEvent.objects.filter(enterprise=world.a)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
+    )
     assert flat == expected
 
 
 def test_the_log_shows_who_did_what(login, world):
-    SecurityEvent.objects.create(kind="login_locked", enterprise=world.a, user=world.bob, ip_address="192.0.2.1",
-                                 details={"scope": "address", "minutes": 15})
+    SecurityEvent.objects.create(
+        kind="login_locked",
+        enterprise=world.a,
+        user=world.bob,
+        ip_address="192.0.2.1",
+        details={"scope": "address", "minutes": 15},
+    )
     html = login("alice").get(f"/accounts/e/{world.a.cbe}/security/").content.decode()
     assert "Sign-in locked for 15 minutes after repeated wrong passwords." in html
     assert "bob@alpha.example" in html and "192.0.2.1" in html
@@ -49,6 +57,8 @@ def test_the_cursor_round_trips(world, clock):
     first = security_log(world.a, size=2)
     again = security_log(world.a, Cursor.decode(first.next_cursor.encode()), size=2)
     assert [event.pk for event in first.events + again.events] == list(
-        SecurityEvent.objects.filter(enterprise=world.a).order_by("-created_at", "-pk").values_list("pk", flat=True)
+        SecurityEvent.objects.filter(enterprise=world.a)
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)
     )
     assert again.next_cursor is None

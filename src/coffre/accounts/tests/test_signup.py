@@ -13,8 +13,14 @@ NEW_PASSWORD = "Another-good-passphrase-7"
 
 
 def sign_up(client, deliver, email="newcomer@example.be", password=NEW_PASSWORD, **extra):
-    data = {"email": email, "full_name": "New Comer", "language": "nl", "password1": password,
-            "password2": password, **extra}
+    data = {
+        "email": email,
+        "full_name": "New Comer",
+        "language": "nl",
+        "password1": password,
+        "password2": password,
+        **extra,
+    }
     with deliver():
         return client.post("/accounts/signup/", data)
 
@@ -114,7 +120,9 @@ def test_whoever_signed_up_first_with_someone_elses_address_cannot_get_in(client
         client.post(with_reset, {"email": "victim@example.be"})
     reset_link = link_in(mailoutbox[2], "/accounts/password/reset/")
     form_page = client.get(reset_link, follow=True)
-    client.post(form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD}
+    )
     person = User.objects.get(email="victim@example.be")
     assert person.is_active and person.email_verified_at is not None
     assert person.check_password(NEW_PASSWORD) and not person.check_password("Intruder-knows-this-1")

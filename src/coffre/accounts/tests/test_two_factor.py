@@ -73,7 +73,9 @@ def test_confirming_with_a_code_turns_it_on_and_shows_ten_recovery_codes_once(lo
     device.refresh_from_db()
     assert device.confirmed
     assert client.session["otp_device_id"] == device.persistent_id
-    assert sorted(StaticToken.objects.filter(device__user=world.bob).values_list("token", flat=True)) == sorted(codes)
+    assert sorted(
+        StaticToken.objects.filter(device__user=world.bob).values_list("token", flat=True)
+    ) == sorted(codes)
     settings_page = client.get("/accounts/settings/").content.decode()
     assert not any(code in settings_page for code in codes)
     assert "10 recovery codes left." in settings_page
@@ -100,7 +102,7 @@ def test_signing_in_asks_the_code_when_the_person_has_an_authenticator(client, w
     assert response.status_code == 302
     assert client.session["_auth_user_id"] == str(world.alice.pk)
     assert client.session["otp_device_id"] == device.persistent_id
-    assert client.get("/accounts/e/%s/people/" % world.a.cbe).status_code == 200
+    assert client.get(f"/accounts/e/{world.a.cbe}/people/").status_code == 200
 
 
 def test_a_code_is_accepted_once(client, world, clock):
@@ -175,10 +177,19 @@ def new_manager(world):
 
 @pytest.mark.parametrize(
     "path",
-    ["/", "/accounts/settings/", "/e/{a}/", "/accounts/e/{a}/people/", "/accounts/register/",
-     "/accounts/password/change/", "/accounts/two-factor/verify/"],
+    [
+        "/",
+        "/accounts/settings/",
+        "/e/{a}/",
+        "/accounts/e/{a}/people/",
+        "/accounts/register/",
+        "/accounts/password/change/",
+        "/accounts/two-factor/verify/",
+    ],
 )
-def test_an_access_manager_without_an_authenticator_is_sent_to_the_setup_page(client, world, new_manager, path):
+def test_an_access_manager_without_an_authenticator_is_sent_to_the_setup_page(
+    client, world, new_manager, path
+):
     sign_in(client, new_manager)
     path = path.format(a=world.a.cbe)
     response = client.get(path)
@@ -199,12 +210,14 @@ def test_the_setup_page_logging_out_and_the_api_stay_reachable(client, world, ne
 
 def test_once_set_up_the_manager_goes_on_to_the_page_asked(client, world, new_manager):
     sign_in(client, new_manager)
-    client.get("/accounts/two-factor/setup/?next=/accounts/e/%s/people/" % world.a.cbe)
+    client.get(f"/accounts/two-factor/setup/?next=/accounts/e/{world.a.cbe}/people/")
     device = TOTPDevice.objects.get(user=new_manager)
-    response = client.post("/accounts/two-factor/setup/",
-                           {"code": code_for_key(device.key), "next": "/accounts/e/%s/people/" % world.a.cbe})
-    assert 'href="/accounts/e/%s/people/"' % world.a.cbe in response.content.decode()
-    assert client.get("/accounts/e/%s/people/" % world.a.cbe).status_code == 200
+    response = client.post(
+        "/accounts/two-factor/setup/",
+        {"code": code_for_key(device.key), "next": f"/accounts/e/{world.a.cbe}/people/"},
+    )
+    assert f'href="/accounts/e/{world.a.cbe}/people/"' in response.content.decode()
+    assert client.get(f"/accounts/e/{world.a.cbe}/people/").status_code == 200
 
 
 def test_htmx_requests_are_redirected_by_header(client, world, new_manager):
@@ -219,13 +232,18 @@ def test_a_member_needs_no_authenticator(login):
 
 def test_a_person_with_an_authenticator_whose_session_is_not_verified_is_asked_a_code(client, world, clock):
     sign_in(client, world.alice)  # signed in, but not through the second factor
-    response = client.get("/accounts/e/%s/people/" % world.a.cbe)
-    assert response["Location"] == "/accounts/two-factor/verify/?next=%2Faccounts%2Fe%2F" + world.a.cbe + "%2Fpeople%2F"
+    response = client.get(f"/accounts/e/{world.a.cbe}/people/")
+    assert (
+        response["Location"]
+        == "/accounts/two-factor/verify/?next=%2Faccounts%2Fe%2F" + world.a.cbe + "%2Fpeople%2F"
+    )
     assert client.get("/accounts/two-factor/setup/")["Location"].startswith("/accounts/two-factor/verify/")
     clock.shift(STEP)
-    verified = client.post("/accounts/two-factor/verify/",
-                           {"code": code_of(world.devices["alice"]), "next": "/accounts/e/%s/people/" % world.a.cbe})
-    assert verified["Location"] == "/accounts/e/%s/people/" % world.a.cbe
+    verified = client.post(
+        "/accounts/two-factor/verify/",
+        {"code": code_of(world.devices["alice"]), "next": f"/accounts/e/{world.a.cbe}/people/"},
+    )
+    assert verified["Location"] == f"/accounts/e/{world.a.cbe}/people/"
     assert client.get(verified["Location"]).status_code == 200
 
 
@@ -255,7 +273,9 @@ def test_turning_it_off_needs_the_password_and_a_code(login, world, clock):
     client = login("bob")
     device, _ = set_up(client)
     clock.shift(STEP)
-    wrong_password = client.post("/accounts/two-factor/disable/", {"password": "nope", "code": code_of(device)})
+    wrong_password = client.post(
+        "/accounts/two-factor/disable/", {"password": "nope", "code": code_of(device)}
+    )
     assert wrong_password.context["form"].errors["password"]
     wrong_code = client.post("/accounts/two-factor/disable/", {"password": PASSWORD, "code": "111111"})
     assert wrong_code.context["form"].errors["code"]
@@ -272,10 +292,13 @@ def test_turning_it_off_needs_the_password_and_a_code(login, world, clock):
 def test_an_access_manager_who_turns_it_off_must_set_up_a_new_device(login, world, clock):
     client = login("alice")
     clock.shift(STEP)
-    response = client.post("/accounts/two-factor/disable/",
-                           {"password": PASSWORD, "code": code_of(world.devices["alice"])})
+    response = client.post(
+        "/accounts/two-factor/disable/", {"password": PASSWORD, "code": code_of(world.devices["alice"])}
+    )
     assert response["Location"] == "/accounts/two-factor/setup/"
-    assert client.get("/accounts/e/%s/people/" % world.a.cbe)["Location"].startswith("/accounts/two-factor/setup/")
+    assert client.get(f"/accounts/e/{world.a.cbe}/people/")["Location"].startswith(
+        "/accounts/two-factor/setup/"
+    )
 
 
 def test_setting_up_another_app_replaces_the_former_one(login, world, clock):
@@ -290,8 +313,12 @@ def test_setting_up_another_app_replaces_the_former_one(login, world, clock):
 
 
 def test_anonymous_visitors_are_sent_to_log_in(client, db):
-    for path in ("/accounts/two-factor/setup/", "/accounts/two-factor/verify/",
-                 "/accounts/two-factor/recovery-codes/", "/accounts/two-factor/disable/"):
+    for path in (
+        "/accounts/two-factor/setup/",
+        "/accounts/two-factor/verify/",
+        "/accounts/two-factor/recovery-codes/",
+        "/accounts/two-factor/disable/",
+    ):
         assert client.get(path)["Location"].startswith("/accounts/login/?next=")
 
 

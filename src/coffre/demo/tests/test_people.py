@@ -45,7 +45,9 @@ def test_the_demo_bakery_has_a_principal_with_an_authenticator_a_member_and_an_a
     assert User.objects.filter(email__in=[PRINCIPAL, MEMBER, ACCOUNTANT], is_active=True).count() == 3
 
     # A newcomer logs in as the principal with the printed code.
-    response = client.post("/accounts/login/", {"username": PRINCIPAL, "password": people[PRINCIPAL]["password"]})
+    response = client.post(
+        "/accounts/login/", {"username": PRINCIPAL, "password": people[PRINCIPAL]["password"]}
+    )
     assert response["Location"] == "/accounts/login/code/"
     out = io.StringIO()
     call_command("demo-totp", PRINCIPAL, stdout=out)

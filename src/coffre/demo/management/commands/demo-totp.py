@@ -24,8 +24,12 @@ class Command(BaseCommand):
         email = email.strip().lower()
         kept = load_secrets(Path(settings.VAR_DIR) / "demo")
         if "totp_key" not in kept.get(email, {}):
-            raise CommandError(f"{email} is not one of the demo's people with an authenticator (run `coffre demo`).")
-        device = TOTPDevice.objects.filter(user__email__iexact=email, confirmed=True, key=kept[email]["totp_key"]).first()
+            raise CommandError(
+                f"{email} is not one of the demo's people with an authenticator (run `coffre demo`)."
+            )
+        device = TOTPDevice.objects.filter(
+            user__email__iexact=email, confirmed=True, key=kept[email]["totp_key"]
+        ).first()
         if device is None:
             raise CommandError(f"{email} has no demo authenticator in this database (run `coffre demo`).")
         self.stdout.write(current_code(device))

@@ -184,8 +184,13 @@ class Command(BaseCommand):
             + "".join(f"    {name}: {info['client_id']} (enterprise {info['enterprise']})\n"
                       for name, info in clients.items())
             + "  Portal (/accounts/login/), people of the bakery:\n"
-            + "".join(f"    {person['role']}: e-mail {person['email']}, password {person['password']}\n"
-                      + (f"      authenticator key {person['totp_secret']} (or: coffre demo-totp {person['email']})\n"
-                         if "totp_secret" in person else "")
-                      for person in people)
+            + "".join(_person_line(person) for person in people)
         )
+
+
+def _person_line(person: dict) -> str:
+    line = f"    {person['role']}: e-mail {person['email']}, password {person['password']}\n"
+    if "totp_secret" in person:
+        line += (f"      authenticator key {person['totp_secret']}"
+                 f" (or print a current code: coffre demo-totp {person['email']})\n")
+    return line
