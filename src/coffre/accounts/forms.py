@@ -247,6 +247,8 @@ class InviteForm(forms.Form):
     def __init__(self, *args, roles, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = _role_choices(roles)
+        if Role.MEMBER in roles:
+            self.fields["role"].initial = Role.MEMBER
 
 
 class RoleForm(forms.Form):
