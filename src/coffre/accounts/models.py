@@ -69,6 +69,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)  # the operator console (/admin/)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Set when the person confirmed the address (link e-mailed at sign-up, or a password reset
+    # link); a person who signed up cannot sign in before (``is_active`` stays False until then).
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 

@@ -32,6 +32,7 @@ class Action(StrEnum):
     MANAGE_EBOX = "e-Box management (notification address, anti-phishing phrase)"
     MANAGE_MEMBERS = "invite and remove members and accountants"
     MANAGE_MANAGERS = "grant and revoke access manager roles"
+    MANAGE_CO_PRINCIPALS = "grant and revoke the co-principal access manager role"
     TRANSFER_PRINCIPAL = "hand over the principal access manager role"
     GRANT_FIRM = "give an accounting firm access"
     VIEW_SECURITY_LOG = "read the security log"
@@ -46,6 +47,7 @@ MATRIX: dict[Action, frozenset[str]] = {
     Action.MANAGE_EBOX: MANAGERS,
     Action.MANAGE_MEMBERS: MANAGERS,
     Action.MANAGE_MANAGERS: PRINCIPALS,
+    Action.MANAGE_CO_PRINCIPALS: frozenset({Role.PRINCIPAL}),
     Action.TRANSFER_PRINCIPAL: frozenset({Role.PRINCIPAL}),
     Action.GRANT_FIRM: MANAGERS,
     Action.VIEW_SECURITY_LOG: MANAGERS,
@@ -53,6 +55,15 @@ MATRIX: dict[Action, frozenset[str]] = {
     Action.LEAVE: READERS - {Role.PRINCIPAL},
 }
 STANDINGS = [*Role.values, COLLABORATOR]
+# The action that grants, changes or takes away each role. The principal role is never granted
+# this way: it only changes hands (Action.TRANSFER_PRINCIPAL).
+ROLE_ACTIONS: dict[str, Action] = {
+    Role.MEMBER: Action.MANAGE_MEMBERS,
+    Role.ACCOUNTANT: Action.MANAGE_MEMBERS,
+    Role.MANAGER: Action.MANAGE_MANAGERS,
+    Role.CO_MANAGER: Action.MANAGE_MANAGERS,
+    Role.CO_PRINCIPAL: Action.MANAGE_CO_PRINCIPALS,
+}
 
 
 def standing(user, enterprise: Enterprise) -> str | None:
@@ -69,6 +80,15 @@ def standing(user, enterprise: Enterprise) -> str | None:
 
 def allowed(role: str | None, action: Action) -> bool:
     return role is not None and role in MATRIX[action]
+
+
+def may_assign(standing_: str | None, role: str) -> bool:
+    """Whether a person of this standing may grant (or take away) ``role``."""
+    return role in ROLE_ACTIONS and allowed(standing_, ROLE_ACTIONS[role])
+
+
+def assignable_roles(standing_: str | None) -> list[str]:
+    return [role for role in Role.values if may_assign(standing_, role)]
 
 
 def can(user, action: Action, enterprise: Enterprise) -> bool:

@@ -1,8 +1,8 @@
 """Rate limits shared by every process (kept in the database, counted atomically).
 
 ``hit(key, limit, window)`` counts one attempt and says whether it is still within the limit;
-``blocked(key, limit, window)`` only looks. Used for sign-in attempts, linking a business account,
-and anything else that must not be guessed by trying.
+``blocked(key, limit, window)`` only looks, and ``retry_after`` says for how long. Used for
+sign-in attempts, linking a business account, and anything else that must not be guessed by trying.
 """
 
 from dataclasses import dataclass
@@ -46,6 +46,15 @@ def hit(key: str, limit: int, window: timedelta) -> Verdict:
 def blocked(key: str, limit: int, window: timedelta) -> bool:
     bucket = RateLimitBucket.objects.filter(key=key).first()
     return bucket is not None and bucket.window_start + window > timezone.now() and bucket.count >= limit
+
+
+def retry_after(key: str, limit: int, window: timedelta) -> timedelta | None:
+    """How much longer ``key`` stays blocked (as ``blocked`` sees it), or None when it is not."""
+    bucket = RateLimitBucket.objects.filter(key=key).first()
+    if bucket is None or bucket.count < limit:
+        return None
+    remaining = bucket.window_start + window - timezone.now()
+    return remaining if remaining > timedelta(0) else None
 
 
 def reset(key: str) -> None:

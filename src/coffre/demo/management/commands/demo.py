@@ -1,10 +1,12 @@
 """``coffre demo``: load demo data (idempotent) and print where to go and how to log in.
 
 Creates: the operator account ``admin`` (password generated once, kept in var/demo/), the demo
-enterprise "Boulangerie Dupont" and its e-Box with a few documents, two institutions (ONSS, SPF
-Finances) with their applications and message types, and two webservice clients whose private
-keys and certificates are written under var/demo/: ``sender`` (publishes as ONSS) and
-``consumer`` (the bakery's accounting software reading its e-Box).
+enterprise "Boulangerie Dupont" and its e-Box with a few documents, its portal people (a
+principal access manager with an authenticator app, a member, an accountant:
+``coffre.demo.people``), two institutions (ONSS, SPF Finances) with their applications and message
+types, and two webservice clients whose private keys and certificates are written under
+var/demo/: ``sender`` (publishes as ONSS) and ``consumer`` (the bakery's accounting software
+reading its e-Box).
 """
 
 import datetime as dt
@@ -25,6 +27,7 @@ from django.db import transaction
 
 from coffre.accounts.services import register_enterprise
 from coffre.audit.services import Actor
+from coffre.demo import people as demo_people
 from coffre.demo.pdf import simple_pdf
 from coffre.mailbox import reference, services, store
 from coffre.mailbox.models import Message
@@ -153,6 +156,7 @@ class Command(BaseCommand):
                 register_enterprise(cbe, name, ACTOR)
             apply_document(REFERENCE_DATA, ACTOR)
             password = _admin_password(directory)
+            people = demo_people.ensure_people(directory, BAKERY, ACTOR)
         clients = {}
         for name, cbe, scope_list in (
             ("sender", ONSS, [scopes.PUBLICATION_SENDER, scopes.REFERENCE_DATA]),
@@ -166,7 +170,7 @@ class Command(BaseCommand):
         published = _publish_documents({"ONSS": clients["sender"]["client_id"],
                                         "SPF": clients["spf-sender"]["client_id"]})
         summary = {"admin": {"email": ADMIN_EMAIL, "password": password}, "clients": clients,
-                   "demo_enterprise": BAKERY, "documents_published": published}
+                   "demo_enterprise": BAKERY, "documents_published": published, "people": people}
         (directory / "credentials.json").write_text(json.dumps(summary, indent=2))
         os.chmod(directory / "credentials.json", 0o600)
         if options["json"]:
@@ -179,4 +183,14 @@ class Command(BaseCommand):
             f"  Webservice clients (keys under {directory}):\n"
             + "".join(f"    {name}: {info['client_id']} (enterprise {info['enterprise']})\n"
                       for name, info in clients.items())
+            + "  Portal (/accounts/login/), people of the bakery:\n"
+            + "".join(_person_line(person) for person in people)
         )
+
+
+def _person_line(person: dict) -> str:
+    line = f"    {person['role']}: e-mail {person['email']}, password {person['password']}\n"
+    if "totp_secret" in person:
+        line += (f"      authenticator key {person['totp_secret']}"
+                 f" (or print a current code: coffre demo-totp {person['email']})\n")
+    return line
