@@ -121,8 +121,9 @@ def list_context(request, enterprise: Enterprise, ebox: Ebox, query: QueryDict) 
         selectors_web.list_rows(matching),
         after=Cursor.decode(query.get("after")),
         before=Cursor.decode(query.get("before")),
+        size=selectors_web.PAGE_SIZE,
     )
-    count, more = selectors_web.capped_count(matching)
+    count, more = selectors_web.capped_count(matching, selectors_web.COUNT_CAP)
     counts = selectors_web.attachment_counts(page.items)
     soon = timezone.now() + dt.timedelta(days=selectors_web.EXPIRING_SOON_DAYS)
     rows = [

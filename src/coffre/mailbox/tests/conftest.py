@@ -101,7 +101,7 @@ class Portal:
 
 
 def person(email: str, language: str = "en") -> User:
-    return User.objects.create_user(email, PASSWORD, language=language)
+    return User.objects.create_user(email, None, language=language)  # signed in with force_login
 
 
 def setup_reference_data() -> tuple[Enterprise, Enterprise]:
