@@ -144,6 +144,7 @@ def resend_confirmation(
     ebox: Ebox, *, requested_by: str, actor: Actor, language: str, link_for: Callable[[str], str]
 ) -> PendingAddress:
     """A new link for the pending address (the previous link stops working)."""
+    ebox = Ebox.objects.select_related("enterprise").get(pk=ebox.pk)
     if not ebox.pending_email:
         raise ManagementRefused(_("No address is waiting for confirmation."))
     return request_address_change(
