@@ -59,8 +59,10 @@ def signed_in_page(browser, base_url: str, user: User):
     client.force_login(user)
     context = browser.new_context(base_url=base_url, locale="en-GB")
     context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url},
-         {"name": "django_language", "value": "en", "url": base_url}]
+        [
+            {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url},
+            {"name": "django_language", "value": "en", "url": base_url},
+        ]
     )
     page = context.new_page()
     page.problems = []
@@ -85,7 +87,9 @@ def csp_problems(page) -> list[str]:
 
 def test_the_main_pdf_is_previewed_and_that_reads_the_message(server, browser):
     bob = member_of_a()
-    message = publish(files=[("attestation.pdf", simple_pdf(["Attestation ONSS 2026"]), "application/pdf", True)])
+    message = publish(
+        files=[("attestation.pdf", simple_pdf(["Attestation ONSS 2026"]), "application/pdf", True)]
+    )
     page = signed_in_page(browser, server, bob)
 
     page.goto(f"/e/{A}/")
@@ -99,7 +103,11 @@ def test_the_main_pdf_is_previewed_and_that_reads_the_message(server, browser):
 
     until(page, viewer_loaded, "Chromium's PDF viewer in the preview frame")
     assert not any(f.url.startswith("chrome-error://") for f in page.frames)
-    until(page, lambda: Message.objects.filter(pk=message.pk, read_at__isnull=False).exists(), "the message to be read")
+    until(
+        page,
+        lambda: Message.objects.filter(pk=message.pk, read_at__isnull=False).exists(),
+        "the message to be read",
+    )
     assert csp_problems(page) == []
 
 

@@ -48,8 +48,10 @@ class MessageListForm(forms.Form):
     def active(self) -> bool:
         """True when some filter narrows the list (the "hidden" toggle widens it)."""
         data = getattr(self, "cleaned_data", {})
-        return any(data.get(name) for name in ("q", "unread", "sender", "type", "received_from", "received_to",
-                                               "expiring"))
+        return any(
+            data.get(name)
+            for name in ("q", "unread", "sender", "type", "received_from", "received_to", "expiring")
+        )
 
     def filters(self, today: dt.date) -> selectors.MessageFilters:
         """The valid filters as the selectors take them (an invalid field is left out)."""
@@ -115,7 +117,9 @@ class AntiPhishingPhraseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["phrase"].help_text = _("Between %(min)d and %(max)d characters, plain text (no < or >).") % {
+        self.fields["phrase"].help_text = _(
+            "Between %(min)d and %(max)d characters, plain text (no < or >)."
+        ) % {
             "min": PHRASE_MIN,
             "max": PHRASE_MAX,
         }

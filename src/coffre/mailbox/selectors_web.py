@@ -66,11 +66,15 @@ class Cursor:
 def _older_than(cursor: Cursor) -> Q:
     # Written as a range on receipt_date plus a filter, rather than "a < d OR (a = d AND id < i)",
     # so that the planner scans the index from the cursor on instead of merging two scans.
-    return Q(receipt_date__lte=cursor.receipt_date) & (Q(receipt_date__lt=cursor.receipt_date) | Q(pk__lt=cursor.pk))
+    return Q(receipt_date__lte=cursor.receipt_date) & (
+        Q(receipt_date__lt=cursor.receipt_date) | Q(pk__lt=cursor.pk)
+    )
 
 
 def _newer_than(cursor: Cursor) -> Q:
-    return Q(receipt_date__gte=cursor.receipt_date) & (Q(receipt_date__gt=cursor.receipt_date) | Q(pk__gt=cursor.pk))
+    return Q(receipt_date__gte=cursor.receipt_date) & (
+        Q(receipt_date__gt=cursor.receipt_date) | Q(pk__gt=cursor.pk)
+    )
 
 
 NEWEST_FIRST = ("-receipt_date", "-id")
@@ -96,7 +100,11 @@ class MessagePage:
 
 
 def keyset_page(
-    messages: QuerySet[Message], *, after: Cursor | None = None, before: Cursor | None = None, size: int = PAGE_SIZE
+    messages: QuerySet[Message],
+    *,
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+    size: int = PAGE_SIZE,
 ) -> MessagePage:
     """One page of ``messages``, newest first: the first page, the one after ``after`` or the one
     before ``before``. No message is skipped or shown twice between consecutive pages."""
@@ -146,12 +154,18 @@ def messages_matching(ebox: Ebox, filters: selectors.MessageFilters) -> QuerySet
         ebox, replace(filters, sender_organization_id=None, message_type_id=None)
     )
     if filters.sender_organization_id is not None:
-        pk = SenderOrganization.objects.filter(organization_id=filters.sender_organization_id).values_list(
-            "pk", flat=True
-        ).first()
+        pk = (
+            SenderOrganization.objects.filter(organization_id=filters.sender_organization_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
         messages = messages.filter(sender_organization_id=pk) if pk is not None else messages.none()
     if filters.message_type_id is not None:
-        pk = MessageType.objects.filter(message_type_id=filters.message_type_id).values_list("pk", flat=True).first()
+        pk = (
+            MessageType.objects.filter(message_type_id=filters.message_type_id)
+            .values_list("pk", flat=True)
+            .first()
+        )
         messages = messages.filter(message_type_id=pk) if pk is not None else messages.none()
     return messages
 
@@ -183,7 +197,9 @@ def sender_choices(lang: str) -> list[tuple[str, str]]:
     """Sender organizations (reference data: a small table) by their short name in ``lang``."""
     choices = [
         (organization_id, in_language(short_name, lang) or organization_id)
-        for organization_id, short_name in SenderOrganization.objects.values_list("organization_id", "short_name")
+        for organization_id, short_name in SenderOrganization.objects.values_list(
+            "organization_id", "short_name"
+        )
     ]
     return sorted(choices, key=lambda item: item[1].casefold())
 

@@ -17,7 +17,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import patch_cache_control, patch_vary_headers
-from django.utils.translation import gettext as _, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from coffre.accounts.models import Enterprise
@@ -130,7 +131,8 @@ def list_context(request, enterprise: Enterprise, ebox: Ebox, query: QueryDict) 
         Row(
             message=item,
             subject=in_language(item.subject, lang),
-            sender=in_language(item.sender_organization.short_name, lang) or item.sender_organization.organization_id,
+            sender=in_language(item.sender_organization.short_name, lang)
+            or item.sender_organization.organization_id,
             message_type=in_language(item.message_type.name, lang) or item.message_type.message_type_id,
             attachments=counts.get(item.pk, 0),
             expiring_soon=item.expiration_date <= soon,
@@ -146,9 +148,13 @@ def list_context(request, enterprise: Enterprise, ebox: Ebox, query: QueryDict) 
         "count": count,
         "count_capped": more,
         "count_cap": selectors_web.COUNT_CAP,
-        "next_url": f"{list_url}?{_with(query, after=page.next_cursor.encode())}" if page.next_cursor else None,
+        "next_url": f"{list_url}?{_with(query, after=page.next_cursor.encode())}"
+        if page.next_cursor
+        else None,
         "previous_url": (
-            f"{list_url}?{_with(query, before=page.previous_cursor.encode())}" if page.previous_cursor else None
+            f"{list_url}?{_with(query, before=page.previous_cursor.encode())}"
+            if page.previous_cursor
+            else None
         ),
         "first_url": f"{list_url}?{filters_query}" if filters_query else list_url,
         "return_query": query.urlencode(),
@@ -180,11 +186,15 @@ def change_visibility(request, cbe: str):
     if form.is_valid():
         chosen = form.cleaned_data["chosen"]
         try:
-            services.set_visibility(ebox, {message_id: form.visible for message_id in chosen}, web_actor(request))
+            services.set_visibility(
+                ebox, {message_id: form.visible for message_id in chosen}, web_actor(request)
+            )
         except services.MessageNotFound:
             raise Http404("no such message in this e-Box") from None
         if form.visible:
-            note = ngettext("%(count)d message is shown again.", "%(count)d messages are shown again.", len(chosen))
+            note = ngettext(
+                "%(count)d message is shown again.", "%(count)d messages are shown again.", len(chosen)
+            )
         else:
             note = ngettext("%(count)d message is hidden.", "%(count)d messages are hidden.", len(chosen))
         note, level = note % {"count": len(chosen)}, flash.SUCCESS

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from coffre.accounts.models import Enterprise
 from coffre.accounts.permissions import Action
-from coffre.mailbox import selectors_web, services_management as management
+from coffre.mailbox import selectors_web
+from coffre.mailbox import services_management as management
 from coffre.mailbox.forms import AntiPhishingPhraseForm, NotificationAddressForm
 from coffre.mailbox.views import ebox_for, page_language, private, web_actor
 
@@ -40,7 +41,11 @@ def _page(request, enterprise, ebox, *, address_form=None, phrase_form=None, sta
 def _link_maker(request, cbe: str):
     def link_for(token: str) -> str:
         path = reverse("mailbox:confirm_address", args=[cbe, token])
-        return f"{settings.COFFRE_BASE_URL}{path}" if settings.COFFRE_BASE_URL else request.build_absolute_uri(path)
+        return (
+            f"{settings.COFFRE_BASE_URL}{path}"
+            if settings.COFFRE_BASE_URL
+            else request.build_absolute_uri(path)
+        )
 
     return link_for
 

@@ -126,7 +126,9 @@ def message_page(request, cbe: str, message_id: str):
             size=item.blob.size,
             is_pdf=is_pdf(item),
             download_url=reverse("mailbox:download", args=[*base, item.attachment_id]),
-            preview_url=reverse("mailbox:preview", args=[*base, item.attachment_id]) if is_pdf(item) else None,
+            preview_url=reverse("mailbox:preview", args=[*base, item.attachment_id])
+            if is_pdf(item)
+            else None,
             page_preview_url=f"{message_url}?preview={quote(item.attachment_id)}" if is_pdf(item) else None,
         )
         for item in message.attachments.all()
@@ -144,7 +146,9 @@ def message_page(request, cbe: str, message_id: str):
         "sender": in_language(message.sender_organization.short_name, lang)
         or message.sender_organization.organization_id,
         "sender_long": in_language(message.sender_organization.long_name, lang),
-        "application": in_language(message.sender_application.name, lang) if message.sender_application else "",
+        "application": in_language(message.sender_application.name, lang)
+        if message.sender_application
+        else "",
         "message_type": in_language(message.message_type.name, lang) or message.message_type.message_type_id,
         "body": body,
         "business_data": _business_data(message.business_data, lang),
@@ -186,7 +190,9 @@ def _serve(request, cbe: str, message_id: str, attachment_id: str, *, inline: bo
     first = next(chunks, b"")
     if inline and PDF_MAGIC not in first[:PDF_MAGIC_WITHIN]:
         download = reverse("mailbox:download", args=[enterprise.cbe, message.message_id, item.attachment_id])
-        return _refuse(request, enterprise.cbe, message, bare=True, status=415, reason="not_pdf", download_url=download)
+        return _refuse(
+            request, enterprise.cbe, message, bare=True, status=415, reason="not_pdf", download_url=download
+        )
     services.consult(
         message,
         web_actor(request),
@@ -208,7 +214,9 @@ def _serve(request, cbe: str, message_id: str, attachment_id: str, *, inline: bo
 
     response = StreamingHttpResponse(stream(), content_type=PDF if inline else item.media_type)
     response["Content-Length"] = str(item.blob.size)
-    response["Content-Disposition"] = content_disposition("inline" if inline else "attachment", item.file_name)
+    response["Content-Disposition"] = content_disposition(
+        "inline" if inline else "attachment", item.file_name
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = DOCUMENT_CSP
     response["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -17,7 +17,15 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from coffre.accounts.models import AccountingFirm, ClientFile, Collaborator, Enterprise, Membership, Role, User
+from coffre.accounts.models import (
+    AccountingFirm,
+    ClientFile,
+    Collaborator,
+    Enterprise,
+    Membership,
+    Role,
+    User,
+)
 from coffre.accounts.permissions import needs_two_factor
 from coffre.accounts.services import register_enterprise
 from coffre.audit.services import Actor
@@ -58,7 +66,10 @@ def publish(
         body_main_content=body_main,
         attachments=[
             services.AttachmentDraft(
-                content=store.write_content([content]), file_name=name, media_type=media_type, main_content=main
+                content=store.write_content([content]),
+                file_name=name,
+                media_type=media_type,
+                main_content=main,
             )
             for name, content, media_type, main in files or []
         ],
@@ -110,17 +121,27 @@ def setup_reference_data() -> tuple[Enterprise, Enterprise]:
     a = register_enterprise(A, "Alice & Co", ACTOR).enterprise
     b = register_enterprise(B, "Charlie SRL", ACTOR).enterprise
     reference.set_sender_organization(
-        ONSS, ACTOR, short_name={"fr": "ONSS", "nl": "RSZ", "de": "LSS"},
+        ONSS,
+        ACTOR,
+        short_name={"fr": "ONSS", "nl": "RSZ", "de": "LSS"},
         long_name={"fr": "Office national de sécurité sociale", "nl": "Rijksdienst voor Sociale Zekerheid"},
     )
     reference.set_sender_organization(SPF, ACTOR, short_name={"fr": "SPF Finances", "nl": "FOD Financiën"})
     reference.set_message_type(
-        "ATTEST", ACTOR, name={"fr": "Attestation", "nl": "Attest", "de": "Bescheinigung", "en": "Certificate"},
-        validity_number=1, validity_unit="year", organizations=[ONSS],
+        "ATTEST",
+        ACTOR,
+        name={"fr": "Attestation", "nl": "Attest", "de": "Bescheinigung", "en": "Certificate"},
+        validity_number=1,
+        validity_unit="year",
+        organizations=[ONSS],
     )
     reference.set_message_type(
-        "REMINDER", ACTOR, name={"fr": "Rappel de paiement", "nl": "Betalingsherinnering"},
-        validity_number=30, validity_unit="day", organizations=[ONSS, SPF],
+        "REMINDER",
+        ACTOR,
+        name={"fr": "Rappel de paiement", "nl": "Betalingsherinnering"},
+        validity_number=30,
+        validity_unit="day",
+        organizations=[ONSS, SPF],
     )
     return a, b
 

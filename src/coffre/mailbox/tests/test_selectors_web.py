@@ -4,13 +4,14 @@ import datetime as dt
 
 import pytest
 from django.db import connection, transaction
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from coffre.accounts.models import Membership, Role
 from coffre.mailbox import selectors, selectors_web
 from coffre.mailbox.models import Ebox, Message, MessageType, SenderOrganization
 from coffre.mailbox.selectors_web import Cursor, capped_count, keyset_page, messages_matching
-from coffre.mailbox.tests.conftest import A, B, ONSS, SPF, person, setup_reference_data
+from coffre.mailbox.tests.conftest import ONSS, SPF, A, B, person, setup_reference_data
 
 BASE = dt.datetime(2026, 1, 10, 8, 0, tzinfo=dt.UTC)
 FAR = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
@@ -68,7 +69,8 @@ def test_a_cursor_survives_its_url_form():
 
 
 @pytest.mark.parametrize(
-    "text", ["", "abc", "12", "12_", "_12", "1.5_3", "12_-3", "99999999999999999999999_1", "1_" + "9" * 30, "x" * 50]
+    "text",
+    ["", "abc", "12", "12_", "_12", "1.5_3", "12_-3", "99999999999999999999999_1", "1_" + "9" * 30, "x" * 50],
 )
 def test_a_malformed_cursor_is_no_cursor(text):
     assert Cursor.decode(text) is None
@@ -123,7 +125,9 @@ def test_a_page_past_the_end_offers_the_way_back(boxes):
 
     past = keyset_page(queryset, after=Cursor.of(oldest), size=5)
     assert past.items == [] and past.next_cursor is None
-    assert [m.pk for m in keyset_page(queryset, before=past.previous_cursor, size=5).items] == newest_first(rows)
+    assert [m.pk for m in keyset_page(queryset, before=past.previous_cursor, size=5).items] == newest_first(
+        rows
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -232,7 +236,9 @@ def test_a_page_walks_an_index_in_list_order_without_sorting(boxes, criteria, in
     cursor = Cursor(BASE + dt.timedelta(minutes=100), 10**9)
     for queryset in (
         selectors_web.list_rows(matching).order_by("-receipt_date", "-id")[:51],
-        selectors_web.list_rows(matching).filter(selectors_web._older_than(cursor)).order_by("-receipt_date", "-id")[:51],
+        selectors_web.list_rows(matching)
+        .filter(selectors_web._older_than(cursor))
+        .order_by("-receipt_date", "-id")[:51],
     ):
         plan = plan_of(queryset)
         assert index in plan, plan

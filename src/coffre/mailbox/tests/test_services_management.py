@@ -69,7 +69,11 @@ def test_the_link_confirms_once(ebox, mailoutbox, django_capture_on_commit_callb
         confirmed = management.confirm_address(token, A, actor=ACTOR)
 
     assert (confirmed.notification_email, confirmed.notification_status) == ("team@alice.example", "verified")
-    assert (confirmed.pending_email, confirmed.pending_token_sha256, confirmed.pending_expires_at) == ("", "", None)
+    assert (confirmed.pending_email, confirmed.pending_token_sha256, confirmed.pending_expires_at) == (
+        "",
+        "",
+        None,
+    )
     with pytest.raises(management.InvalidConfirmation) as refused:
         management.confirm_address(token, A, actor=ACTOR)
     assert refused.value.reason == "invalid"
@@ -152,7 +156,9 @@ def test_confirming_the_current_address_again_is_refused_once_verified(ebox):
 def test_an_unconfirmed_or_failing_address_can_be_confirmed_anew(
     ebox, mailoutbox, django_capture_on_commit_callbacks
 ):
-    Ebox.objects.filter(pk=ebox.pk).update(notification_status="failing", notification_failure="550 no such user")
+    Ebox.objects.filter(pk=ebox.pk).update(
+        notification_status="failing", notification_failure="550 no such user"
+    )
     ebox.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
         ask(ebox, OLD)
@@ -173,7 +179,9 @@ def test_confirmation_mails_are_rate_limited(ebox, mailoutbox, django_capture_on
     assert ebox.pending_email == f"team{limit - 1}@alice.example"
 
 
-def test_one_person_is_limited_across_eboxes(portal, mailoutbox, django_capture_on_commit_callbacks, monkeypatch):
+def test_one_person_is_limited_across_eboxes(
+    portal, mailoutbox, django_capture_on_commit_callbacks, monkeypatch
+):
     monkeypatch.setattr(management, "LIMIT_PER_EBOX", (100, dt.timedelta(hours=1)))
     limit = management.LIMIT_PER_PERSON[0]
     boxes = [portal.ebox_a, portal.ebox_b]
@@ -198,7 +206,9 @@ def test_the_phrase_is_set_changed_and_removed_without_being_audited(ebox):
     ebox.refresh_from_db()
     assert ebox.anti_phishing_phrase == ""
     records = AuditRecord.objects.filter(action__startswith="ebox.antiPhishingPhrase").order_by("seq")
-    assert [r.action for r in records] == ["ebox.antiPhishingPhrase.set"] * 2 + ["ebox.antiPhishingPhrase.remove"]
+    assert [r.action for r in records] == ["ebox.antiPhishingPhrase.set"] * 2 + [
+        "ebox.antiPhishingPhrase.remove"
+    ]
     assert not any("heron" in str(r.details) or "fox" in str(r.details) for r in records)
 
 
@@ -215,8 +225,13 @@ def test_a_bad_phrase_is_refused(ebox, phrase):
 
 @pytest.mark.parametrize(
     "phrase, kept",
-    [("abcd", "abcd"), ("x" * 60, "x" * 60), ("Alice & Co's \"heron\"", "Alice & Co's \"heron\""),
-     ("Frühstück à l'été 2026", "Frühstück à l'été 2026"), ("tab\there\n", "tab here")],
+    [
+        ("abcd", "abcd"),
+        ("x" * 60, "x" * 60),
+        ('Alice & Co\'s "heron"', 'Alice & Co\'s "heron"'),
+        ("Frühstück à l'été 2026", "Frühstück à l'été 2026"),
+        ("tab\there\n", "tab here"),
+    ],
 )
 def test_a_plain_phrase_is_kept(ebox, phrase, kept):
     management.set_anti_phishing_phrase(ebox, phrase, actor=ACTOR)

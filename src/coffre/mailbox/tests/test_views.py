@@ -10,7 +10,7 @@ from django.utils import timezone
 from coffre.audit.models import AuditRecord
 from coffre.mailbox import selectors_web
 from coffre.mailbox.models import Message
-from coffre.mailbox.tests.conftest import A, B, SPF, publish
+from coffre.mailbox.tests.conftest import SPF, A, B, publish
 
 HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "message-region"}
 
@@ -34,7 +34,8 @@ def in_language(client, lang: str):
 
 
 @pytest.mark.parametrize(
-    "who, status", [("alice", 200), ("bob", 200), ("ann", 200), ("carl", 200), ("charlie", 404), ("anonymous", 302)]
+    "who, status",
+    [("alice", 200), ("bob", 200), ("ann", 200), ("carl", 200), ("charlie", 404), ("anonymous", 302)],
 )
 def test_the_list_is_for_the_enterprises_readers(portal, who, status):
     message = publish()
@@ -55,11 +56,14 @@ def test_an_unknown_or_closed_enterprise_is_not_found(portal):
 
 
 @pytest.mark.parametrize(
-    "who, status", [("alice", 302), ("bob", 302), ("ann", 403), ("carl", 403), ("charlie", 404), ("anonymous", 302)]
+    "who, status",
+    [("alice", 302), ("bob", 302), ("ann", 403), ("carl", 403), ("charlie", 404), ("anonymous", 302)],
 )
 def test_only_the_enterprises_insiders_hide_messages(portal, who, status):
     message = publish()
-    response = portal.client(who).post(f"/e/{A}/visibility/", {"action": "hide", "message": message.message_id})
+    response = portal.client(who).post(
+        f"/e/{A}/visibility/", {"action": "hide", "message": message.message_id}
+    )
     assert response.status_code == status
     message.refresh_from_db()
     assert message.visible is (status != 302 or who == "anonymous")
@@ -69,7 +73,12 @@ def test_only_the_enterprises_insiders_hide_messages(portal, who, status):
 
 
 def test_rows_speak_the_readers_language(portal):
-    publish(files=[("a.pdf", b"%PDF-1.4 a", "application/pdf", True), ("b.pdf", b"%PDF-1.4 b", "application/pdf", False)])
+    publish(
+        files=[
+            ("a.pdf", b"%PDF-1.4 a", "application/pdf", True),
+            ("b.pdf", b"%PDF-1.4 b", "application/pdf", False),
+        ]
+    )
     page = in_language(portal.client("bob"), "nl").get(f"/e/{A}/").content.decode()
     assert "Driemaandelijks attest" in page and "Attestation trimestrielle" not in page
     assert "<td>RSZ</td>" in page and "<td>Attest</td>" in page
@@ -101,14 +110,20 @@ def test_filters_apply_together(portal, clock):
     assert listed(bob.get(f"/e/{A}/", {"type": "ATTEST"})) == [read.message_id, old.message_id]
     assert listed(bob.get(f"/e/{A}/", {"expiring": "on"})) == [reminder.message_id]  # valid 30 days
     assert listed(bob.get(f"/e/{A}/", {"received_to": "2026-03-01"})) == [old.message_id]
-    assert listed(bob.get(f"/e/{A}/", {"received_from": "2026-03-02"})) == [read.message_id, reminder.message_id]
-    assert listed(bob.get(f"/e/{A}/", {"received_from": "2026-03-02", "unread": "on", "type": "ATTEST"})) == []
+    assert listed(bob.get(f"/e/{A}/", {"received_from": "2026-03-02"})) == [
+        read.message_id,
+        reminder.message_id,
+    ]
+    assert (
+        listed(bob.get(f"/e/{A}/", {"received_from": "2026-03-02", "unread": "on", "type": "ATTEST"})) == []
+    )
 
 
 def test_a_wrong_filter_is_explained_next_to_its_field(portal):
     publish()
-    response = in_language(portal.client("bob"), "en").get(f"/e/{A}/", {"received_from": "2026-05-02", "received_to": "2026-05-01",
-                                                      "sender": "nobody"})
+    response = in_language(portal.client("bob"), "en").get(
+        f"/e/{A}/", {"received_from": "2026-05-02", "received_to": "2026-05-01", "sender": "nobody"}
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert "This date is before the “received from” date." in html.unescape(page)
@@ -116,7 +131,9 @@ def test_a_wrong_filter_is_explained_next_to_its_field(portal):
 
 
 def test_search_is_the_apis_in_the_readers_language(portal):
-    helene = publish(subject={"fr": "Rappel: cotisation trimestrielle de Hélène", "nl": "Herinnering: bijdrage"})
+    helene = publish(
+        subject={"fr": "Rappel: cotisation trimestrielle de Hélène", "nl": "Herinnering: bijdrage"}
+    )
     publish(subject={"fr": "Autre chose", "nl": "Iets anders"})
     fr, nl = in_language(portal.client("bob"), "fr"), in_language(portal.client("alice"), "nl")
 
@@ -182,14 +199,21 @@ def test_hiding_chosen_messages_keeps_the_list_where_it_was(portal):
     first, second, third = publish(), publish(), publish()
     response = portal.client("alice").post(
         f"/e/{A}/visibility/",
-        {"action": "hide", "message": [first.message_id, third.message_id], "return_query": "unread=on&evil=1"},
+        {
+            "action": "hide",
+            "message": [first.message_id, third.message_id],
+            "return_query": "unread=on&evil=1",
+        },
     )
     assert response.status_code == 302 and response["Location"] == f"/e/{A}/?unread=on"
     visible = dict(Message.objects.values_list("message_id", "visible"))
     assert visible == {first.message_id: False, second.message_id: True, third.message_id: False}
     audit = AuditRecord.objects.filter(action="patchMessages").get()
     assert (audit.actor_kind, audit.actor, audit.method, audit.url) == (
-        "web", "alice@example.be", "POST", f"/e/{A}/visibility/"
+        "web",
+        "alice@example.be",
+        "POST",
+        f"/e/{A}/visibility/",
     )
 
 
@@ -245,7 +269,12 @@ def test_htmx_bulk_action_answers_with_the_refreshed_region(portal):
 
 def test_a_get_does_not_change_visibility(portal):
     message = publish()
-    assert portal.client("alice").get(f"/e/{A}/visibility/", {"action": "hide", "message": message.message_id}).status_code == 405
+    assert (
+        portal.client("alice")
+        .get(f"/e/{A}/visibility/", {"action": "hide", "message": message.message_id})
+        .status_code
+        == 405
+    )
     message.refresh_from_db()
     assert message.visible
 

@@ -34,7 +34,8 @@ def change_to(client, email: str, captured):
 
 
 @pytest.mark.parametrize(
-    "who, status", [("alice", 200), ("bob", 403), ("ann", 403), ("carl", 403), ("charlie", 404), ("anonymous", 302)]
+    "who, status",
+    [("alice", 200), ("bob", 403), ("ann", 403), ("carl", 403), ("charlie", 404), ("anonymous", 302)],
 )
 def test_the_page_is_for_access_managers(portal, ebox, who, status):
     response = portal.client(who).get(PAGE)
@@ -55,18 +56,28 @@ def test_every_access_manager_role_may_manage(portal, ebox, role):
 )
 @pytest.mark.parametrize(
     "action, data",
-    [("address/", {"email": "evil@example.net"}), ("address/resend/", {}), ("address/cancel/", {}),
-     ("phrase/", {"phrase": "Pwned phrase"}), ("phrase/", {"remove": "1"})],
+    [
+        ("address/", {"email": "evil@example.net"}),
+        ("address/resend/", {}),
+        ("address/cancel/", {}),
+        ("phrase/", {"phrase": "Pwned phrase"}),
+        ("phrase/", {"remove": "1"}),
+    ],
 )
-def test_nobody_else_changes_anything(portal, ebox, mailoutbox, django_capture_on_commit_callbacks, who, status,
-                                      action, data):
-    Ebox.objects.filter(pk=ebox.pk).update(pending_email="team@alice.example", anti_phishing_phrase="Blue heron")
+def test_nobody_else_changes_anything(
+    portal, ebox, mailoutbox, django_capture_on_commit_callbacks, who, status, action, data
+):
+    Ebox.objects.filter(pk=ebox.pk).update(
+        pending_email="team@alice.example", anti_phishing_phrase="Blue heron"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         response = portal.client(who).post(PAGE + action, data)
     assert response.status_code == status
     ebox.refresh_from_db()
     assert (ebox.notification_email, ebox.pending_email, ebox.anti_phishing_phrase) == (
-        OLD, "team@alice.example", "Blue heron"
+        OLD,
+        "team@alice.example",
+        "Blue heron",
     )
     assert mailoutbox == []
 
@@ -90,12 +101,16 @@ def test_changing_the_address_mails_a_link_and_keeps_the_old_address(
 
     page = alice.get(PAGE).content.decode()
     assert "A confirmation link was sent to team@alice.example." in page
-    assert "Waiting for confirmation" in page and "Send the link again" in page and "Cancel the change" in page
+    assert (
+        "Waiting for confirmation" in page and "Send the link again" in page and "Cancel the change" in page
+    )
     ebox.refresh_from_db()
     assert ebox.notification_email == OLD
 
 
-def test_the_confirmation_link_asks_then_confirms_once(portal, ebox, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_confirmation_link_asks_then_confirms_once(
+    portal, ebox, mailoutbox, django_capture_on_commit_callbacks
+):
     change_to(portal.client("alice"), "team@alice.example", django_capture_on_commit_callbacks)
     path = confirmation_path(mailoutbox[0])
     stranger = portal.client("anonymous")  # a group address is read by people without an account
@@ -141,12 +156,17 @@ def test_resend_and_cancel(portal, ebox, mailoutbox, django_capture_on_commit_ca
     assert portal.client("anonymous").post(confirmation_path(mailoutbox[1])).status_code == 400
 
 
-def test_a_wrong_address_is_explained_next_to_the_field(portal, ebox, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_wrong_address_is_explained_next_to_the_field(
+    portal, ebox, mailoutbox, django_capture_on_commit_callbacks
+):
     alice = portal.client("alice")
     alice.cookies["django_language"] = "en"
     response = change_to(alice, "not an address", django_capture_on_commit_callbacks)
     assert response.status_code == 200
-    assert 'id="email-errors"' in response.content.decode() and "Enter a valid email address." in response.content.decode()
+    assert (
+        'id="email-errors"' in response.content.decode()
+        and "Enter a valid email address." in response.content.decode()
+    )
     response = change_to(alice, OLD, django_capture_on_commit_callbacks)
     assert "This is already the confirmed notification address." in response.content.decode()
     assert mailoutbox == []
@@ -165,7 +185,9 @@ def test_too_many_links_are_refused(portal, ebox, mailoutbox, django_capture_on_
 
 
 def test_failing_deliveries_are_shown_with_their_error(portal, ebox):
-    Ebox.objects.filter(pk=ebox.pk).update(notification_status="failing", notification_failure="550 5.1.1 unknown")
+    Ebox.objects.filter(pk=ebox.pk).update(
+        notification_status="failing", notification_failure="550 5.1.1 unknown"
+    )
     page = portal.client("alice").get(PAGE).content.decode()
     assert "Deliveries failing" in page and "550 5.1.1 unknown" in page
 
@@ -190,7 +212,11 @@ def test_the_phrase_is_explained_set_and_removed(portal, ebox):
 
 @pytest.mark.parametrize(
     "phrase, error",
-    [("abc", "at least 4 characters"), ("<b>heron</b>", "may not contain &lt; or &gt;"), ("x" * 61, "at most 60")],
+    [
+        ("abc", "at least 4 characters"),
+        ("<b>heron</b>", "may not contain &lt; or &gt;"),
+        ("x" * 61, "at most 60"),
+    ],
 )
 def test_a_bad_phrase_is_explained_next_to_the_field(portal, ebox, phrase, error):
     alice = portal.client("alice")

@@ -10,7 +10,7 @@ import pytest
 from coffre.audit.models import AuditRecord
 from coffre.mailbox import services
 from coffre.mailbox.models import Message
-from coffre.mailbox.tests.conftest import A, B, PDF, publish
+from coffre.mailbox.tests.conftest import PDF, A, B, publish
 from coffre.mailbox.views_message import content_disposition, safe_file_name
 
 ANNEX = b"%PDF-1.4\n% annex\n%%EOF\n"
@@ -38,14 +38,17 @@ def is_read(message: Message) -> bool:
 @pytest.fixture
 def two_documents(portal):
     """A message whose main content is a PDF, with a PDF annex."""
-    return publish(files=[("main.pdf", PDF, "application/pdf", True), ("annex.pdf", ANNEX, "application/pdf", False)])
+    return publish(
+        files=[("main.pdf", PDF, "application/pdf", True), ("annex.pdf", ANNEX, "application/pdf", False)]
+    )
 
 
 # --- who may open what ----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    "who, status", [("alice", 200), ("bob", 200), ("ann", 200), ("carl", 200), ("charlie", 404), ("anonymous", 302)]
+    "who, status",
+    [("alice", 200), ("bob", 200), ("ann", 200), ("carl", 200), ("charlie", 404), ("anonymous", 302)],
 )
 @pytest.mark.parametrize("what", ["page", "preview", "download"])
 def test_messages_and_documents_are_for_the_enterprises_readers(portal, who, status, what):
@@ -86,10 +89,15 @@ def test_an_expired_message_is_gone(portal, clock):
 def test_the_page_shows_the_message_in_the_readers_language(portal):
     message = publish(
         body={"fr": "Voici <b>votre</b> attestation.", "nl": "Hier is uw attest."},
-        business_data=[{"key": "period", "name": {"fr": "Période", "nl": "Periode"}, "values": [{"fr": "T1 2026"}]}],
+        business_data=[
+            {"key": "period", "name": {"fr": "Période", "nl": "Periode"}, "values": [{"fr": "T1 2026"}]}
+        ],
         payment=services.PaymentDraft(
-            amount=Decimal("120.50"), vat_amount=Decimal("25.31"), currency="EUR",
-            due_date=dt.datetime(2026, 2, 28, tzinfo=dt.UTC), iban="BE71096123456769",
+            amount=Decimal("120.50"),
+            vat_amount=Decimal("25.31"),
+            currency="EUR",
+            due_date=dt.datetime(2026, 2, 28, tzinfo=dt.UTC),
+            iban="BE71096123456769",
             reference={"type": "structured", "value": "+++090/9337/55493+++"},
         ),
     )
@@ -114,7 +122,11 @@ def test_the_main_pdf_is_previewed_in_a_frame_that_chromium_will_render(portal, 
 
 def test_another_pdf_is_previewed_on_request(portal, two_documents):
     annex = two_documents.attachments.get(main_content=False)
-    page = portal.client("bob").get(urls(two_documents)["page"], {"preview": annex.attachment_id}).content.decode()
+    page = (
+        portal.client("bob")
+        .get(urls(two_documents)["page"], {"preview": annex.attachment_id})
+        .content.decode()
+    )
     assert re.search(rf'<iframe[^>]*src="[^"]*/a/{annex.attachment_id}/preview/"', page)
 
 
@@ -145,7 +157,9 @@ def test_opening_the_page_reads_a_message_whose_body_is_the_main_content(portal)
     assert (audit.actor_kind, audit.actor, audit.details["markedRead"]) == ("web", "ann@example.be", True)
 
 
-def test_opening_the_page_alone_does_not_read_a_message_whose_main_content_is_a_document(portal, two_documents):
+def test_opening_the_page_alone_does_not_read_a_message_whose_main_content_is_a_document(
+    portal, two_documents
+):
     portal.client("bob").get(urls(two_documents)["page"])
     assert not is_read(two_documents)
 
@@ -163,11 +177,16 @@ def test_only_the_main_document_reads_the_message(portal, two_documents):
     assert body_of(bob.get(f"{base}/{main}/preview/")) == PDF
     assert is_read(two_documents)
     bob.get(f"{base}/{main}/download/")
-    marks = list(AuditRecord.objects.filter(action__in=["web.preview", "web.download"]).order_by("seq")
-                 .values_list("action", "details__attachmentId", "details__markedRead"))
+    marks = list(
+        AuditRecord.objects.filter(action__in=["web.preview", "web.download"])
+        .order_by("seq")
+        .values_list("action", "details__attachmentId", "details__markedRead")
+    )
     assert marks == [
-        ("web.download", annex, False), ("web.preview", annex, False),
-        ("web.preview", main, True), ("web.download", main, False),
+        ("web.download", annex, False),
+        ("web.preview", annex, False),
+        ("web.preview", main, True),
+        ("web.download", main, False),
     ]
 
 
@@ -201,8 +220,15 @@ def test_a_download_is_an_attachment_with_a_safe_name(portal):
 
 
 @pytest.mark.parametrize(
-    "name, safe", [("a/b\\c.pdf", "c.pdf"), ("...", "document"), ("", "document"), ("x" * 300, "x" * 150),
-                   ("tab\there.pdf", "tab_here.pdf"), ("<script>.pdf", "_script_.pdf")]
+    "name, safe",
+    [
+        ("a/b\\c.pdf", "c.pdf"),
+        ("...", "document"),
+        ("", "document"),
+        ("x" * 300, "x" * 150),
+        ("tab\there.pdf", "tab_here.pdf"),
+        ("<script>.pdf", "_script_.pdf"),
+    ],
 )
 def test_file_names_lose_directories_and_dangerous_characters(name, safe):
     assert safe_file_name(name) == safe
@@ -210,7 +236,9 @@ def test_file_names_lose_directories_and_dangerous_characters(name, safe):
 
 
 def test_a_document_that_is_not_a_pdf_is_not_previewed_as_one(portal):
-    message = publish(files=[("trap.pdf", b"<html><script>alert(1)</script></html>", "application/pdf", True)])
+    message = publish(
+        files=[("trap.pdf", b"<html><script>alert(1)</script></html>", "application/pdf", True)]
+    )
     response = portal.client("bob").get(urls(message)["preview"])
     assert response.status_code == 415
     assert b"<script>" not in body_of(response)
