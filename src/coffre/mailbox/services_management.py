@@ -19,7 +19,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.core import signing
 from django.db import transaction
@@ -66,7 +66,7 @@ class InvalidConfirmation(Exception):
 @dataclass(frozen=True)
 class PendingAddress:
     email: str
-    expires_at: object
+    expires_at: datetime
 
 
 def email_hash(email: str) -> str:

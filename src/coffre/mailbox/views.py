@@ -124,7 +124,10 @@ def list_context(request, enterprise: Enterprise, ebox: Ebox, query: QueryDict) 
         before=Cursor.decode(query.get("before")),
         size=selectors_web.PAGE_SIZE,
     )
-    count, more = selectors_web.capped_count(matching, selectors_web.COUNT_CAP)
+    if page.previous_cursor is None and page.next_cursor is None:
+        count, more = len(page.items), False  # the page holds every match: nothing to count
+    else:
+        count, more = selectors_web.capped_count(matching, selectors_web.COUNT_CAP)
     counts = selectors_web.attachment_counts(page.items)
     soon = timezone.now() + dt.timedelta(days=selectors_web.EXPIRING_SOON_DAYS)
     rows = [

@@ -13,6 +13,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +34,7 @@ def _page(request, enterprise, ebox, *, address_form=None, phrase_form=None, sta
         "address_form": address_form or NotificationAddressForm(),
         "phrase_form": phrase_form or AntiPhishingPhraseForm(initial={"phrase": ebox.anti_phishing_phrase}),
         "suggest_group_address": selectors_web.manager_count(enterprise) > 1,
+        "pending_expired": bool(ebox.pending_expires_at and ebox.pending_expires_at <= timezone.now()),
         "can_manage": True,
     }
     return private(render(request, "mailbox/management.html", context, status=status))

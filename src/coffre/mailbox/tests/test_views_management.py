@@ -140,6 +140,8 @@ def test_an_expired_link_says_so(portal, ebox, mailoutbox, django_capture_on_com
     assert response.status_code == 400 and "expired" in response.content.decode()
     ebox.refresh_from_db()
     assert ebox.notification_email == OLD
+    page = portal.client("alice").get(PAGE).content.decode()
+    assert "has expired: send it again, or cancel the change" in page
 
 
 def test_resend_and_cancel(portal, ebox, mailoutbox, django_capture_on_commit_callbacks):
