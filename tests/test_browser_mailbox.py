@@ -28,9 +28,15 @@ WAIT_SECONDS = 30  # an upper bound for the browser to get somewhere, not a meas
 
 
 @pytest.fixture
-def server(transactional_db):
+def server(transactional_db, settings, tmp_path):
+    # Documents of these tests go to a directory of their own, shared with the server.
+    blobs = tmp_path / "blobs"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "blobs": {**settings.STORAGES["blobs"], "OPTIONS": {"location": str(blobs)}},
+    }
     call_command("collectstatic", interactive=False, verbosity=0)  # before the server scans them
-    with GunicornServer() as running:
+    with GunicornServer(env={"COFFRE_BLOB_DIR": str(blobs)}) as running:
         yield running.url
 
 
