@@ -12,6 +12,7 @@ import time
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 from django.test import Client
 from playwright.sync_api import sync_playwright
 
@@ -50,6 +51,9 @@ def browser(monkeypatch):
         )
         yield chromium
         chromium.close()
+        # While Playwright's event loop runs, the ORM's calls get connections of their own (asgiref's
+        # Local follows the loop's context): close them, or PostgreSQL keeps the test database busy.
+        connections.close_all()
 
 
 def member_of_a() -> User:
