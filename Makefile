@@ -14,7 +14,7 @@ EXTRAS := test,rq
 SPEC_DIR ?= ../shared/reference/ebox
 PYTEST_ARGS ?=
 
-.PHONY: help venv install run test conformance bench lock clean
+.PHONY: help venv install browser run test conformance bench lock clean
 
 help:
 	@echo "make run          install, migrate, load the demo data and start Coffre on http://127.0.0.1:8000"
@@ -40,7 +40,11 @@ run: install
 	$(BIN)/coffre demo
 	exec $(BIN)/coffre run
 
-test: install
+# The browser tests drive Debian's chromium (Playwright cannot download its own browsers here).
+browser:
+	@scripts/ensure-debian-packages.sh chromium
+
+test: install browser
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 conformance: install

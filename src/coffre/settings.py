@@ -111,7 +111,7 @@ if _database_url:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "coffre.core.sqlite",
             "NAME": str(VAR_DIR / "coffre.sqlite3"),
             "OPTIONS": {
                 # WAL: readers never wait for the writer; IMMEDIATE: a write transaction takes the
@@ -123,6 +123,9 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 30,
             },
+            # Keep each thread's connection between requests: opening one costs a schema parse and
+            # the pragmas above, and closing it drops its page cache (docs/benchmarks.md).
+            "CONN_MAX_AGE": env_int("COFFRE_SQLITE_CONN_MAX_AGE", 600, minimum=0),
             "TEST": {"NAME": env_str("COFFRE_TEST_SQLITE_NAME", None)},
         }
     }
@@ -183,6 +186,8 @@ COFFRE_MASTER_KEY_PATH = Path(env_str("COFFRE_MASTER_KEY_PATH", str(VAR_DIR / "m
 # Keys that sealed older blobs and still open them after a rotation (comma-separated base64).
 COFFRE_RETIRED_MASTER_KEYS = env_list("COFFRE_RETIRED_MASTER_KEYS", [])
 COFFRE_BLOB_FSYNC = env_bool("COFFRE_BLOB_FSYNC", True)
+# `make bench` mounts its bare upload endpoint (coffre.core.bench) when set; never in production.
+COFFRE_BENCH = env_bool("COFFRE_BENCH", False)
 
 TASKS = {
     "default": {
@@ -239,6 +244,9 @@ CSRF_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 OTP_TOTP_ISSUER = env_str("COFFRE_TOTP_ISSUER", "Coffre")
+# Who to call when a one-click link of an e-mail has expired (shown on that page and in the mails),
+# e.g. "Helpdesk: +32 2 000 00 00, support@example.be". Empty: "the operator of this service".
+COFFRE_SUPPORT_CONTACT = env_str("COFFRE_SUPPORT_CONTACT", "") or ""
 
 # Content-Security-Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {

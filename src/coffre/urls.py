@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -12,6 +13,11 @@ urlpatterns = [
     path("accounts/", include("coffre.accounts.urls")),
     path("e/<str:cbe>/", include("coffre.mailbox.urls")),
 ]
+
+if settings.COFFRE_BENCH:  # `make bench` only: the bare upload endpoint it compares publication to
+    from coffre.core.bench import bare_upload
+
+    urlpatterns.append(path("bench/bare-upload", bare_upload))
 
 handler404 = "coffre.core.views.not_found"
 handler500 = "coffre.core.views.error"

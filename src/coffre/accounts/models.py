@@ -266,6 +266,11 @@ class AccountLink(models.Model):
     removal_token_sha256 = models.CharField(max_length=64, unique=True)
     removal_expires_at = models.DateTimeField()
     removed_at = models.DateTimeField(null=True, blank=True)
+    # The membership this link created (None when the person already had a role there): removing
+    # the link removes it, never a role the person had before.
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [

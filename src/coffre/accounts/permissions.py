@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from coffre.accounts.models import ClientFile, Enterprise, Membership, Role
+from coffre.accounts.models import ClientFile, Collaborator, Enterprise, Membership, Role
 
 COLLABORATOR = "collaborator"  # a collaborator of an accounting firm that has the enterprise as client
 MANAGERS = frozenset({Role.PRINCIPAL, Role.CO_PRINCIPAL, Role.MANAGER, Role.CO_MANAGER})
@@ -109,5 +109,59 @@ def matrix_table() -> str:
     rows = [
         f"| {action.value} | " + " | ".join("yes" if role in MATRIX[action] else "no" for role in STANDINGS) + " |"
         for action in Action
+    ]
+    return "\n".join([header, rule, *rows])
+
+
+# --- accounting firms (seed 002) -------------------------------------------------------------------
+# A firm's own pages (its collaborators, its portfolio) are not an enterprise's: a person's standing
+# there is ``firm admin`` or ``firm collaborator`` (a ``Collaborator`` row), else none (404).
+
+FIRM_ADMIN = "firm admin"
+FIRM_COLLABORATOR = "firm collaborator"
+FIRM_STANDINGS = [FIRM_ADMIN, FIRM_COLLABORATOR]
+
+
+class FirmAction(StrEnum):
+    VIEW_PORTFOLIO = "see the firm's portfolio, its collaborators and who is attached to each client"
+    FAVOURITE = "mark client files as favourites (one's own)"
+    ATTACH = "attach and detach collaborators to client files"
+    MANAGE_COLLABORATORS = "add and remove the firm's collaborators"
+
+
+FIRM_MATRIX: dict[FirmAction, frozenset[str]] = {
+    FirmAction.VIEW_PORTFOLIO: frozenset({FIRM_ADMIN, FIRM_COLLABORATOR}),
+    FirmAction.FAVOURITE: frozenset({FIRM_ADMIN, FIRM_COLLABORATOR}),
+    FirmAction.ATTACH: frozenset({FIRM_ADMIN}),
+    FirmAction.MANAGE_COLLABORATORS: frozenset({FIRM_ADMIN}),
+}
+
+
+def firm_collaborator(user, firm) -> Collaborator | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Collaborator.objects.filter(firm=firm, user=user).select_related("user").first()
+
+
+def require_firm(user, action: FirmAction, firm) -> Collaborator:
+    """The person's ``Collaborator`` row in the firm, when it allows ``action``; else 404 or 403."""
+    collaborator = firm_collaborator(user, firm)
+    if collaborator is None:
+        raise Http404("no such accounting firm")
+    role = FIRM_ADMIN if collaborator.is_admin else FIRM_COLLABORATOR
+    if role not in FIRM_MATRIX[action]:
+        raise PermissionDenied(f"{role} may not {action}")
+    return collaborator
+
+
+def firm_matrix_table() -> str:
+    """The firms' matrix as a Markdown table (docs/permissions.md carries it)."""
+    header = "| action | " + " | ".join(FIRM_STANDINGS) + " |"
+    rule = "|---|" + "---|" * len(FIRM_STANDINGS)
+    rows = [
+        f"| {action.value} | "
+        + " | ".join("yes" if role in FIRM_MATRIX[action] else "no" for role in FIRM_STANDINGS)
+        + " |"
+        for action in FirmAction
     ]
     return "\n".join([header, rule, *rows])

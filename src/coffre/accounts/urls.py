@@ -12,3 +12,8 @@ urlpatterns = [
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path("settings/", views.settings_page, name="settings"),
 ]
+
+# Linking to business accounts (seed 003) and accounting firms (seed 002).
+from coffre.accounts import views_firms, views_linking
+
+urlpatterns += views_linking.urlpatterns + views_firms.urlpatterns

@@ -111,8 +111,8 @@ def message(item: Message, root: str) -> dict:
         "readStatus": item.read_at is not None,
         "visible": item.visible,
         "registeredMail": item.registered_mail,
-        "messageTypeId": item.message_type.message_type_id,
-        "senderOrganizationId": item.sender_organization.organization_id,
+        "messageTypeId": item.message_type_code,  # codes annotated by selectors.with_details
+        "senderOrganizationId": item.organization_code,
         "attachments": attachments(item, root),
         "bodyMainContent": item.body_main_content,
         "replyAuthorized": item.reply_authorized,
@@ -123,8 +123,8 @@ def message(item: Message, root: str) -> dict:
     _put(attention, "type", item.for_attention_type)
     _put(attention, "name", item.for_attention_name)
     _put(body, "forTheAttentionOf", attention)
-    if item.sender_application_id:
-        body["senderApplicationId"] = item.sender_application.application_id
+    if item.application_code:
+        body["senderApplicationId"] = item.application_code
     payment = getattr(item, "payment_data", None)
     if payment is not None:
         body["paymentData"] = payment_data(payment)

@@ -87,7 +87,8 @@ def _json_safe(value):
 
 def record(actor: Actor, action: str, *, status: int | None = None, details: dict | None = None) -> AuditRecord:
     """Append one record; call it inside the transaction of the change it describes."""
-    with transaction.atomic():
+    # No savepoint of its own: a record that fails fails the caller's transaction with it.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"hash": GENESIS})
         entry = AuditRecord(
             seq=head.seq + 1,

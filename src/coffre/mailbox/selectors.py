@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from coffre.mailbox.models import Attachment, Ebox, Message, MessageType, SenderApplication, SenderOrganization
@@ -15,6 +15,8 @@ from coffre.mailbox.translations import in_language, normalize
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 SEARCH_LANGUAGES = ("fr", "nl", "de", "en")
+# From this offset on, a page is found by its ids first (see page_of_messages).
+DEEP_OFFSET = 500
 
 
 @dataclass(frozen=True)
@@ -142,10 +144,22 @@ def filtered_messages(ebox: Ebox, filters: MessageFilters, now: dt.datetime | No
 
 
 def with_details(messages: QuerySet[Message]) -> QuerySet[Message]:
-    """Everything a Message output needs, in three queries whatever the page size."""
-    return messages.select_related(
-        "message_type", "sender_organization", "sender_application", "payment_data"
-    ).prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("blob")))
+    """Everything a Message output needs, in three queries whatever the page size.
+
+    A message names its reference data by code only: the codes come as ``message_type_code``,
+    ``organization_code`` and ``application_code`` (None without application) rather than as
+    three joined model instances a row, and the search texts stay in the database.
+    """
+    return (
+        messages.select_related("payment_data")
+        .annotate(
+            message_type_code=F("message_type__message_type_id"),
+            organization_code=F("sender_organization__organization_id"),
+            application_code=F("sender_application__application_id"),
+        )
+        .defer("search_fr", "search_nl", "search_de", "search_en")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("blob")))
+    )
 
 
 def page_of_messages(
@@ -156,8 +170,13 @@ def page_of_messages(
     offset = (page - 1) * page_size
     if offset >= total:
         return [], total
-    items = list(with_details(messages.order_by("-receipt_date", "-id"))[offset : offset + page_size])
-    return items, total
+    ordered = messages.order_by("-receipt_date", "-id")
+    if offset < DEEP_OFFSET:
+        return list(with_details(ordered)[offset : offset + page_size]), total
+    # A deep page: skip to it on the list index alone (it holds the expiry), then read only the
+    # messages of the page, rather than reading and joining every message skipped.
+    ids = list(ordered.values_list("pk", flat=True)[offset : offset + page_size])
+    return list(with_details(Message.objects.filter(pk__in=ids)).order_by("-receipt_date", "-id")), total
 
 
 def message_in(ebox: Ebox, message_id: str, now: dt.datetime | None = None) -> Message | None:

@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from coffre.core.crypto import DecryptionError, EncryptingWriter, decrypt_stream
@@ -165,11 +165,17 @@ def adopt(scope_id: int, content: StagedContent) -> Blob:
     """Inside the caller's transaction: the Blob for staged content (existing or new)."""
     if content.existing is not None:
         return content.existing
-    blob, created = Blob.objects.get_or_create(
-        scope_id=scope_id,
-        sha256=content.sha256,
-        defaults={"size": content.size, "storage_name": content.storage_name},
-    )
+    # stage() found no such blob: insert straight away (no get_or_create look-up first); only a
+    # concurrent twin makes the insert fail, and then that blob is the one.
+    try:
+        with transaction.atomic():
+            blob = Blob.objects.create(
+                scope_id=scope_id, sha256=content.sha256, size=content.size, storage_name=content.storage_name
+            )
+        created = True
+    except IntegrityError:
+        blob = Blob.objects.get(scope_id=scope_id, sha256=content.sha256)
+        created = False
     if created or blob.storage_name == content.storage_name:
         PendingUpload.objects.filter(storage_name=content.storage_name).delete()
     else:

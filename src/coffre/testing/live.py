@@ -50,7 +50,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 def database_environment(alias: str = "default") -> dict[str, str]:
     """Environment variables that make a subprocess use the database ``alias`` uses now."""
     db = connections[alias].settings_dict
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    vendor = connections[alias].vendor  # "sqlite" for coffre.core.sqlite (Django's, with a write gate)
+    if vendor == "sqlite":
         expected = str(Path(settings.VAR_DIR) / "coffre.sqlite3")
         if str(db["NAME"]) != expected:
             raise ServerFailed(
@@ -58,7 +59,7 @@ def database_environment(alias: str = "default") -> dict[str, str]:
                 "(is coffre.testing.environment loaded, and the test using transactional_db?)"
             )
         return {"COFFRE_VAR_DIR": str(settings.VAR_DIR)}
-    if db["ENGINE"] == "django.db.backends.postgresql":
+    if vendor == "postgresql":
         user = quote(db.get("USER") or "", safe="")
         password = quote(db.get("PASSWORD") or "", safe="")
         credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")

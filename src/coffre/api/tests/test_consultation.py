@@ -4,12 +4,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from coffre.api.tests.conftest import A, B, ONSS, PDF, SPF, b64url_digest, description, pdf_part
 from coffre.audit.models import AuditRecord
 from coffre.core.cbe import make_cbe
-from coffre.mailbox import store
+from coffre.mailbox import selectors, store
 from coffre.mailbox.models import Message
 
 ANNEX = b"annex,csv\n1,2\n"
@@ -101,6 +103,29 @@ def test_paging(world):
     assert ids(world.alice.get("ebox/messages", {"pageSize": 2, "page": 3})) == published[4:]
     beyond = world.alice.get("ebox/messages", {"pageSize": 2, "page": 4})
     assert beyond.json() == {"items": [], "totalItems": 5}
+
+
+@pytest.mark.parametrize("deep_offset", [0, 10_000])
+def test_deep_pages_are_the_same_pages(world, monkeypatch, deep_offset):
+    # From DEEP_OFFSET on, a page is found by its ids first: both ways give the same pages.
+    monkeypatch.setattr(selectors, "DEEP_OFFSET", deep_offset)
+    published = [world.publish_pdf(content=PDF + bytes([n])) for n in range(6)][::-1]
+    Message.objects.filter(message_id=published[2]).update(expiration_date=timezone.now() - dt.timedelta(days=1))
+    available = published[:2] + published[3:]
+    assert ids(world.alice.get("ebox/messages", {"pageSize": 2, "page": 2})) == available[2:4]
+    assert ids(world.alice.get("ebox/messages", {"pageSize": 2, "page": 3})) == available[4:]
+    assert world.alice.get("ebox/messages", {"pageSize": 2, "page": 3}).json()["totalItems"] == 5
+
+
+def test_a_page_takes_the_same_queries_whatever_its_size(world):
+    for n in range(5):
+        publish_with_annex(world, subject={"fr": f"Avis {n}"})
+    world.alice.get("ebox/messages")  # the consultation time is noted once a minute
+    with CaptureQueriesContext(connection) as two:
+        assert len(ids(world.alice.get("ebox/messages", {"pageSize": 2}))) == 2
+    with CaptureQueriesContext(connection) as five:
+        assert len(ids(world.alice.get("ebox/messages", {"pageSize": 5}))) == 5
+    assert len(five.captured_queries) == len(two.captured_queries)
 
 
 @pytest.mark.parametrize(

@@ -324,6 +324,22 @@ def test_another_institution_cannot_use_a_type_it_is_not_allowed(world):
     assert_refused(response, "INVALID_SENDER")
 
 
+def test_an_application_of_another_institution_is_refused(world, isolated_blob_storage):
+    from coffre.audit.services import Actor
+    from coffre.mailbox import reference
+
+    # A type both institutions may send through DMFA: only the application's own link refuses SPF.
+    reference.set_message_type(
+        "SHARED", Actor.cli("test"), name={"fr": "Commun"}, validity_number=1, validity_unit="year",
+        organizations=[ONSS, SPF], applications=["DMFA"],
+    )
+    response = world.other_sender.publish(
+        description(senderOrganizationId=SPF, senderApplicationId="DMFA", messageTypeId="SHARED"), pdf_part()
+    )
+    assert_refused(response, "INVALID_SENDER")
+    nothing_stored(isolated_blob_storage)
+
+
 def test_an_inactive_recipient_is_refused(world):
     from coffre.accounts.services import register_enterprise
     from coffre.audit.services import Actor

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from coffre.accounts.services import register_enterprise
@@ -67,6 +68,23 @@ def test_identical_content_is_stored_once_per_enterprise(scope, other_scope):
     assert elsewhere.pk != first.pk
     stored = [p for p in Path(settings.STORAGES["blobs"]["OPTIONS"]["location"]).rglob("*") if p.is_file()]
     assert len(stored) == 2
+
+
+def test_content_stored_meanwhile_by_a_concurrent_request_is_kept_once(scope, django_capture_on_commit_callbacks):
+    # Two requests stage the same content before either commits: neither sees the other's blob.
+    first, second = store.write_content([b"same bytes"]), store.write_content([b"same bytes"])
+    store.stage(scope.pk, [first])
+    store.stage(scope.pk, [second])
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            blob = store.adopt(scope.pk, first)
+            twin = store.adopt(scope.pk, second)
+    assert twin.pk == blob.pk
+    assert Blob.objects.count() == 1
+    assert store.blob_storage().exists(first.storage_name)
+    assert not store.blob_storage().exists(second.storage_name)
+    assert not PendingUpload.objects.exists()
+    assert read(twin) == b"same bytes"
 
 
 def test_a_changed_byte_is_never_served(scope, caplog):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mailbox', '0002_ebox_notification_settings'),
+        ('mailbox', '0003_message_list_covers_expiry'),
     ]
 
     operations = [

@@ -1,0 +1,251 @@
+"""``make bench``: Coffre's benchmarks, each figure beside a limit measured in the same run.
+
+Run from the repository root with the project's virtualenv: ``.venv/bin/python bench/run.py``.
+Phases run in processes of their own, each with Django pointed at its own var directory:
+
+- publication: a fresh database; publication throughput against the bare upload endpoint;
+- consultation: the cached 1M-message database (generated on first use, ``dataset.py``);
+  message list and text search latency against the raw SQL of the same queries.
+
+The table goes to stdout; the figures also to var/bench/latest.json. docs/benchmarks.md explains
+the method and what each limit means.
+"""
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import common
+from common import VAR_BENCH, log
+
+
+def _phase(args) -> None:
+    var_dir = Path(__import__("os").environ["COFFRE_VAR_DIR"])
+    common.setup_django(var_dir)
+    if args.phase == "publication":
+        import publication
+
+        result = publication.run(var_dir, args.connections, args.warmup, args.duration)
+    elif args.phase == "dataset":
+        import dataset
+
+        result = dataset.generate(
+            var_dir / "coffre.sqlite3", args.messages, args.eboxes, args.big, args.sample
+        )
+    elif args.phase == "consultation":
+        import consultation
+
+        result = consultation.run(var_dir, args)
+    else:
+        raise SystemExit(f"unknown phase {args.phase}")
+    Path(args.out).write_text(json.dumps(result, indent=2))
+
+
+def _ms(summary: dict) -> str:
+    return f"{summary['p50_ms']:.1f} / {summary['p99_ms']:.1f} ms"
+
+
+def _aim(ok: bool, text: str) -> str:
+    return f"{text} {'(met)' if ok else '(**not met**)'}"
+
+
+def render(results: dict) -> str:
+    """The table of a run, in Markdown (stdout, var/bench/latest.md, docs/benchmarks.md)."""
+    lines = [
+        f"Coffre benchmarks, {results['started_at']}: {results['machine']}, {results['cores']} cores, "
+        f"load average {results['load_at_start']} at start; SQLite {results['sqlite']}; {results['server']}.",
+        "",
+        "| Measure | Coffre | Limit, same run | Coffre / limit | Aim |",
+        "|---|---|---|---|---|",
+    ]
+    publication = results.get("publication")
+    if publication:
+        bare, publish = publication["bare"], publication["publish"]
+        ratio = publish["throughput"] / bare["throughput"]
+        lines += [
+            f"| Publication throughput (one {publication['pdf_bytes'] / 1024:.0f} kB PDF with digest, "
+            f"{publication['connections']} connections, {publish['window_s']:.0f} s) | "
+            f"{publish['throughput']:.0f} msg/s | bare upload endpoint: {bare['throughput']:.0f} msg/s | "
+            f"{ratio:.0%} | {_aim(publish['throughput'] >= 400 and ratio >= 0.5, '>= 400 msg/s and >= 50%')} |",
+            f"| Publication latency p50 / p99 | {_ms(publish)} | {_ms(bare)} | | |",
+            f"| Server CPU per request (other processes meanwhile) | {publish['server_cpu_ms']:.1f} ms "
+            f"({publish['other_processes_cores']:.2f} cores) | {bare['server_cpu_ms']:.1f} ms "
+            f"({bare['other_processes_cores']:.2f} cores) | | |",
+        ]
+    consultation = results.get("consultation")
+    if consultation:
+        dataset = results["dataset"]
+        scale = f"{dataset['messages'] / 1e6:g}M messages over {dataset['eboxes'] / 1000:g}k e-Boxes"
+        rows = [
+            (
+                "list",
+                f"Message list p50 / p99 ({scale}, page 1 of {consultation['page_size']}, random e-Box)",
+                10,
+                "p99 <= 10 ms",
+            ),
+            ("search", f"Text search p50 / p99 (q + qlang, {scale}, random e-Box)", 50, "p99 <= 50 ms"),
+            (
+                "big_page1",
+                f"e-Box of {dataset['big'] / 1000:g}k messages ({consultation['big_available']} "
+                "not expired): page 1 p50 / p99",
+                None,
+                "",
+            ),
+            ("big_deep", f"same e-Box, last page ({consultation['deep_page']}) p50 / p99", None, ""),
+            ("big_search", "same e-Box, text search p50 / p99", None, ""),
+        ]
+        for key, label, limit_ms, aim in rows:
+            api, raw = consultation[key]["api"], consultation[key]["raw"]
+            verdict = _aim(api["p99_ms"] <= limit_ms, aim) if limit_ms else ""
+            lines.append(
+                f"| {label} | {_ms(api)} | raw SQL: {_ms(raw)} | {api['p50_ms'] / raw['p50_ms']:.0f}x (p50) "
+                f"| {verdict} |"
+            )
+        cpu = " / ".join(f"{consultation[key]['api']['server_cpu_ms']:.1f} ms" for key in ("list", "search"))
+        others = max(consultation[key]["other_processes_cores"] for key, *_ in rows)
+        lines.append(
+            f"| Server CPU per list / search request (other processes meanwhile: up to "
+            f"{others:.2f} cores) | {cpu} | | | |"
+        )
+    lines += [
+        "",
+        f"Run time {results['elapsed_s'] / 60:.1f} min"
+        + (
+            f" (data set generated in {results['dataset']['generated_s'] / 60:.1f} min)"
+            if results.get("dataset", {}).get("generated_now")
+            else ""
+        )
+        + ".",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def ensure_dataset(args) -> dict:
+    """The cached data set's directory and description, generated first if missing."""
+    import dataset
+
+    key = f"v{dataset.VERSION}-{args.messages}m-{args.eboxes}e-{args.big}b-{args.sample}s"
+    final = VAR_BENCH / f"dataset-{key}"
+    described = final / "dataset.json"
+    if not described.exists():
+        partial = VAR_BENCH / f"dataset-{key}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        log(f"generating the data set {key} (cached in {final.relative_to(common.ROOT)})")
+        description = common.run_phase(
+            "dataset",
+            partial,
+            [
+                "--messages",
+                str(args.messages),
+                "--eboxes",
+                str(args.eboxes),
+                "--big",
+                str(args.big),
+                "--sample",
+                str(args.sample),
+            ],
+        )
+        (partial / "dataset.json").write_text(json.dumps(description))
+        shutil.rmtree(final, ignore_errors=True)
+        partial.rename(final)
+        generated_now = True
+    else:
+        log(f"reusing the data set {key}")
+        generated_now = False
+    return {
+        "dir": str(final),
+        "key": key,
+        "generated_now": generated_now,
+        **json.loads(described.read_text()),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--phase", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--only", choices=["publication", "consultation"], help="run one phase only")
+    parser.add_argument("--connections", type=int, default=8, help="publication: concurrent connections")
+    parser.add_argument("--warmup", type=float, default=3.0, help="publication: warm-up seconds")
+    parser.add_argument("--duration", type=float, default=15.0, help="publication: measured seconds")
+    parser.add_argument(
+        "--messages", type=int, default=1_000_000, help="consultation: messages over the e-Boxes"
+    )
+    parser.add_argument("--eboxes", type=int, default=10_000, help="consultation: e-Boxes")
+    parser.add_argument(
+        "--big", type=int, default=100_000, help="consultation: messages of the one big e-Box"
+    )
+    parser.add_argument(
+        "--sample", type=int, default=1000, help="consultation: e-Boxes with a client and token"
+    )
+    parser.add_argument("--list-requests", type=int, default=2000, help="consultation: requests per group")
+    parser.add_argument(
+        "--big-requests", type=int, default=300, help="consultation: requests per big e-Box group"
+    )
+    parser.add_argument(
+        "--warmup-requests", type=int, default=50, help="consultation: unrecorded first requests"
+    )
+    args = parser.parse_args()
+    if args.phase:
+        _phase(args)
+        return
+    VAR_BENCH.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    results = {
+        "server": common.server_description(),
+        "machine": platform.platform(terse=True),
+        "cores": os.cpu_count(),
+        "load_at_start": " ".join(f"{load:.2f}" for load in os.getloadavg()),
+        "sqlite": sqlite3.sqlite_version,
+        "started_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    if args.only in (None, "publication"):
+        var_dir = VAR_BENCH / "publication"
+        shutil.rmtree(var_dir, ignore_errors=True)
+        var_dir.mkdir(parents=True)
+        log("publication phase")
+        results["publication"] = common.run_phase(
+            "publication",
+            var_dir,
+            [
+                "--connections",
+                str(args.connections),
+                "--warmup",
+                str(args.warmup),
+                "--duration",
+                str(args.duration),
+            ],
+        )
+    if args.only in (None, "consultation"):
+        results["dataset"] = ensure_dataset(args)
+        log("consultation phase")
+        results["consultation"] = common.run_phase(
+            "consultation",
+            Path(results["dataset"]["dir"]),
+            [
+                "--list-requests",
+                str(args.list_requests),
+                "--big-requests",
+                str(args.big_requests),
+                "--warmup-requests",
+                str(args.warmup_requests),
+            ],
+        )
+    results["elapsed_s"] = time.monotonic() - started
+    (VAR_BENCH / "latest.json").write_text(json.dumps(results, indent=2))
+    table = render(results)
+    (VAR_BENCH / "latest.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
