@@ -154,7 +154,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATICFILES_DIRS = [Path(__file__).resolve().parent / "static"]  # the portal's site.css, site.js
+# The portal's own CSS and JavaScript (src/coffre/static: the coffre package is not an app).
+STATICFILES_DIRS = [Path(__file__).resolve().parent / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 

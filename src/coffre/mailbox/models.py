@@ -190,6 +190,13 @@ class Message(models.Model):
             models.Index(fields=["ebox", "-receipt_date", "-id", "expiration_date"], name="message_list"),
             models.Index(fields=["ebox", "expiration_date"], name="message_expiry"),
             models.Index(fields=["message_id"], name="message_by_id"),
+            # The web list's filters, in list order, so that a rare sender, type or the few unread
+            # messages of a large e-Box are found without reading the others (docs/portal-mailbox.md).
+            models.Index(
+                fields=["ebox", "-receipt_date", "-id"], condition=Q(read_at__isnull=True), name="message_unread"
+            ),
+            models.Index(fields=["ebox", "sender_organization", "-receipt_date", "-id"], name="message_by_sender"),
+            models.Index(fields=["ebox", "message_type", "-receipt_date", "-id"], name="message_by_type"),
         ]
 
     def __str__(self):

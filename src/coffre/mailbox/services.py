@@ -390,6 +390,16 @@ def mark_read_if_main(message: Message, *, main_content: bool) -> bool:
     return first
 
 
+def consult(message: Message, actor: Actor, action: str, *, main_content: bool, details: dict) -> bool:
+    """Record that a person or client consulted ``message`` (a page, a document), reading the
+    message when what they opened is its main content; True when this call read it first."""
+    with transaction.atomic():
+        first_read = mark_read_if_main(message, main_content=main_content)
+        record(actor, action, status=200, details={"messageId": message.message_id, **details,
+                                                   "markedRead": first_read})
+    return first_read
+
+
 def set_visibility(ebox: Ebox, changes: dict[str, bool], actor: Actor, now: datetime | None = None) -> None:
     """Hide or show messages of the e-Box; all of them or, if one is unknown, none."""
     now = now or timezone.now()

@@ -1,11 +1,38 @@
-"""The web mailbox: the messages of one enterprise's e-Box, for the people allowed to read it."""
+"""The web mailbox: the list of an enterprise's messages with its filters and keyset pages, and
+hiding or showing messages (one or many). The message page and documents are in
+``views_message``, the e-Box management page in ``views_management``.
 
+Every view finds the enterprise of the URL through ``enterprise_for``, which applies the permission
+matrix (404 without standing, 403 without the role); views only parse, call one selector or
+service, and render.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_POST
 
 from coffre.accounts.models import Enterprise
-from coffre.accounts.permissions import Action, require
-from coffre.mailbox import selectors
+from coffre.accounts.permissions import Action, allowed, require
+from coffre.audit.services import Actor
+from coffre.mailbox import selectors, selectors_web, services
+from coffre.mailbox.forms import MessageListForm, VisibilityForm
+from coffre.mailbox.models import Ebox, Message
+from coffre.mailbox.selectors_web import Cursor
+from coffre.mailbox.translations import LANGUAGES, in_language
+
+LIST_TARGET = "message-region"  # the id of the region that htmx replaces
+LIST_KEYS = ("q", "unread", "sender", "type", "received_from", "received_to", "expiring", "hidden")
+MAX_RETURN_QUERY = 2000
 
 
 def enterprise_for(request, cbe: str, action: Action) -> Enterprise:
@@ -15,13 +42,176 @@ def enterprise_for(request, cbe: str, action: Action) -> Enterprise:
     return enterprise
 
 
-@login_required
-def message_list(request, cbe: str):
-    enterprise = enterprise_for(request, cbe, Action.VIEW_MESSAGES)
+def ebox_for(request, cbe: str, action: Action) -> tuple[Enterprise, Ebox]:
+    enterprise = enterprise_for(request, cbe, action)
     ebox = selectors.ebox_of(enterprise.cbe)
-    messages, total = selectors.page_of_messages(ebox, selectors.MessageFilters(), 1, 50)
-    return render(
-        request,
-        "mailbox/list.html",
-        {"current_enterprise": enterprise, "messages": messages, "total": total},
+    if ebox is None:
+        raise Http404("no e-Box")
+    return enterprise, ebox
+
+
+def web_actor(request, url: str | None = None) -> Actor:
+    """The person acting through the portal, for the audit trail (``url`` replaces a URL that
+    carries a secret)."""
+    return Actor(
+        kind="web",
+        name=request.user.email if request.user.is_authenticated else "anonymous",
+        method=request.method,
+        url=url if url is not None else request.get_full_path(),
     )
+
+
+def page_language() -> str:
+    """The language the page is shown in: subjects and names are given in it, search uses it."""
+    code = (translation.get_language() or "fr")[:2]
+    return code if code in LANGUAGES else "fr"
+
+
+def is_partial(request, target: str) -> bool:
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.history_restore_request and htmx.target == target
+
+
+def private(response):
+    """Documents and their lists are never kept by shared caches nor on disk by the browser."""
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@dataclass
+class Row:
+    message: Message
+    subject: str
+    sender: str
+    message_type: str
+    attachments: int
+    expiring_soon: bool
+
+    @property
+    def read(self) -> bool:
+        return self.message.read_at is not None
+
+
+def _clean_query(query: QueryDict) -> QueryDict:
+    """The list's own parameters only (filters and cursor), for links and returns."""
+    kept = QueryDict(mutable=True)
+    for key in (*LIST_KEYS, "after", "before"):
+        values = [value for value in query.getlist(key) if len(value) <= 200]
+        if values:
+            kept.setlist(key, values[:1])
+    return kept
+
+
+def _with(query: QueryDict, **changes) -> str:
+    result = query.copy()
+    for key in ("after", "before"):
+        result.pop(key, None)
+    for key, value in changes.items():
+        result[key] = value
+    return result.urlencode()
+
+
+def list_context(request, enterprise: Enterprise, ebox: Ebox, query: QueryDict) -> dict:
+    lang = page_language()
+    query = _clean_query(query)
+    form = MessageListForm(query, lang=lang)
+    form.is_valid()
+    today = timezone.localdate()
+    matching = selectors_web.messages_matching(ebox, form.filters(today))
+    page = selectors_web.keyset_page(
+        selectors_web.list_rows(matching),
+        after=Cursor.decode(query.get("after")),
+        before=Cursor.decode(query.get("before")),
+        size=selectors_web.PAGE_SIZE,
+    )
+    if page.previous_cursor is None and page.next_cursor is None:
+        count, more = len(page.items), False  # the page holds every match: nothing to count
+    else:
+        count, more = selectors_web.capped_count(matching, selectors_web.COUNT_CAP)
+    counts = selectors_web.attachment_counts(page.items)
+    soon = timezone.now() + dt.timedelta(days=selectors_web.EXPIRING_SOON_DAYS)
+    rows = [
+        Row(
+            message=item,
+            subject=in_language(item.subject, lang),
+            sender=in_language(item.sender_organization.short_name, lang)
+            or item.sender_organization.organization_id,
+            message_type=in_language(item.message_type.name, lang) or item.message_type.message_type_id,
+            attachments=counts.get(item.pk, 0),
+            expiring_soon=item.expiration_date <= soon,
+        )
+        for item in page.items
+    ]
+    list_url = reverse("mailbox:list", args=[enterprise.cbe])
+    filters_query = _with(query)
+    return {
+        "current_enterprise": enterprise,
+        "form": form,
+        "rows": rows,
+        "count": count,
+        "count_capped": more,
+        "count_cap": selectors_web.COUNT_CAP,
+        "next_url": f"{list_url}?{_with(query, after=page.next_cursor.encode())}"
+        if page.next_cursor
+        else None,
+        "previous_url": (
+            f"{list_url}?{_with(query, before=page.previous_cursor.encode())}"
+            if page.previous_cursor
+            else None
+        ),
+        "first_url": f"{list_url}?{filters_query}" if filters_query else list_url,
+        "return_query": query.urlencode(),
+        "can_hide": allowed(getattr(request, "standing", None), Action.HIDE_MESSAGES),
+        "can_manage": allowed(getattr(request, "standing", None), Action.MANAGE_EBOX),
+        "list_target": LIST_TARGET,
+    }
+
+
+@login_required
+@require_GET
+def message_list(request, cbe: str):
+    enterprise, ebox = ebox_for(request, cbe, Action.VIEW_MESSAGES)
+    services.note_consultation(ebox)
+    context = list_context(request, enterprise, ebox, request.GET)
+    template = "mailbox/_messages.html" if is_partial(request, LIST_TARGET) else "mailbox/list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return private(response)
+
+
+@login_required
+@require_POST
+def change_visibility(request, cbe: str):
+    """Hide or show the chosen messages: all of them, or none when one is not of this e-Box."""
+    enterprise, ebox = ebox_for(request, cbe, Action.HIDE_MESSAGES)
+    form = VisibilityForm(request.POST)
+    return_query = QueryDict(request.POST.get("return_query", "")[:MAX_RETURN_QUERY])
+    if form.is_valid():
+        chosen = form.cleaned_data["chosen"]
+        try:
+            services.set_visibility(
+                ebox, {message_id: form.visible for message_id in chosen}, web_actor(request)
+            )
+        except services.MessageNotFound:
+            raise Http404("no such message in this e-Box") from None
+        if form.visible:
+            note = ngettext(
+                "%(count)d message is shown again.", "%(count)d messages are shown again.", len(chosen)
+            )
+        else:
+            note = ngettext("%(count)d message is hidden.", "%(count)d messages are hidden.", len(chosen))
+        note, level = note % {"count": len(chosen)}, flash.SUCCESS
+    else:
+        chosen = []
+        errors = form.non_field_errors() or [_("Choose hide or show.")]
+        note, level = errors[0], flash.ERROR
+    if is_partial(request, LIST_TARGET):
+        context = list_context(request, enterprise, ebox, return_query)
+        context["note"], context["note_is_error"] = note, level == flash.ERROR
+        return private(render(request, "mailbox/_messages.html", context))
+    flash.add_message(request, level, note)
+    if request.POST.get("return_to") == "message" and len(chosen) == 1:
+        return redirect("mailbox:message", cbe=enterprise.cbe, message_id=chosen[0])
+    query = _clean_query(return_query).urlencode()
+    url = reverse("mailbox:list", args=[enterprise.cbe])
+    return redirect(f"{url}?{query}" if query else url)

@@ -9,3 +9,14 @@ document.addEventListener("change", function (event) {
     });
   }
 });
+// A bulk form's "select all" box is unticked as soon as one of its items is.
+document.addEventListener("change", function (event) {
+  var item = event.target;
+  if (!item.form || item.type !== "checkbox" || item.checked || item.matches("input[data-select-all]")) {
+    return;
+  }
+  var all = item.form.querySelector("input[data-select-all='" + item.name + "']");
+  if (all) {
+    all.checked = false;
+  }
+});
