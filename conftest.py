@@ -36,15 +36,27 @@ Database:
     a subprocess on a free port of 127.0.0.1, serving the test database; yields its base URL
     (``"http://127.0.0.1:PORT"``), stopped after the test. It implies ``transactional_db``: what
     the test writes is committed, so the server sees it (and the tables are emptied after the
-    test). Tests using it are marked ``live`` (``pytest -m "not live"`` skips them).
+    test). The static files are collected first (WhiteNoise serves what it finds at start-up),
+    and the documents of the test go to a directory of its own, shared by the test and the
+    server (the tables are emptied after the test; its files are not, and other tests count
+    the files of the default directory). Tests using it are marked ``live``
+    (``pytest -m "not live"`` skips them).
+
+``browser``, ``open_page`` -- headless Chromium through Playwright, one fresh browser context per
+    person, failing the test on any console error or CSP violation (coffre.testing.browser).
 """
 
 import pytest
+from django.core.management import call_command
 
 from coffre.testing.clock import frozen_clock
 from coffre.testing.database import allow_flush_past_triggers
 from coffre.testing.live import GunicornServer
 from coffre.testing.network import block_outbound_network
+
+
+pytest_plugins = ["coffre.testing.browser"]
+_static_collected = False
 
 
 def pytest_configure(config):
@@ -67,7 +79,21 @@ def clock():
         travel.stop()
 
 
+def collect_static_files() -> None:
+    """Once a run: the production server serves collected files only (htmx, site.css, site.js)."""
+    global _static_collected
+    if not _static_collected:
+        call_command("collectstatic", interactive=False, verbosity=0)
+        _static_collected = True
+
+
 @pytest.fixture
-def gunicorn_server(transactional_db):
-    with GunicornServer() as server:
+def gunicorn_server(transactional_db, settings, tmp_path):
+    collect_static_files()
+    blobs = tmp_path / "blobs"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "blobs": {**settings.STORAGES["blobs"], "OPTIONS": {"location": str(blobs)}},
+    }
+    with GunicornServer(env={"COFFRE_BLOB_DIR": str(blobs)}) as server:
         yield server.url
