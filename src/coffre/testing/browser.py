@@ -49,8 +49,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MISSING_CHROMIUM = (
-    f"Chromium is not installed at {CHROMIUM}: the browser tests drive Debian's chromium package. "
-    "Run make test, it installs Debian's chromium (scripts/ensure-debian-packages.sh chromium)."
+    f"Chromium is not installed at {CHROMIUM} (the browser tests drive Debian's chromium package): "
+    "run make test, it installs Debian's chromium (scripts/ensure-debian-packages.sh chromium)."
 )
 WAIT_SECONDS = 30  # an upper bound for the browser to get somewhere, not a measured time
 VIEWPORT = {"width": 1280, "height": 800}
