@@ -6,6 +6,10 @@ action, the standings allowed; docs/permissions.md shows the same table (a test 
 
 ``require`` answers 404 to a person with no standing at all in the enterprise (its existence is
 not disclosed) and 403 to one whose role does not allow the action.
+
+Reporting suspicious activity about a business-account link is not an enterprise action: the
+linked person reports from their own list of links, the account's contacts from the e-mailed
+link (docs/permissions.md, "Pages outside the matrix").
 """
 
 from enum import StrEnum
@@ -36,7 +40,6 @@ class Action(StrEnum):
     TRANSFER_PRINCIPAL = "hand over the principal access manager role"
     GRANT_FIRM = "give an accounting firm access"
     VIEW_SECURITY_LOG = "read the security log"
-    REPORT_SUSPICIOUS = "report suspicious activity"
     LEAVE = "leave the enterprise"
 
 
@@ -51,8 +54,9 @@ MATRIX: dict[Action, frozenset[str]] = {
     Action.TRANSFER_PRINCIPAL: frozenset({Role.PRINCIPAL}),
     Action.GRANT_FIRM: MANAGERS,
     Action.VIEW_SECURITY_LOG: MANAGERS,
-    Action.REPORT_SUSPICIOUS: READERS,
-    Action.LEAVE: READERS - {Role.PRINCIPAL},
+    # The principal hands the role over first; a firm's collaborator holds no role to leave (the
+    # firm's access is taken back by the enterprise's access managers, GRANT_FIRM).
+    Action.LEAVE: READERS - {Role.PRINCIPAL, COLLABORATOR},
 }
 STANDINGS = [*Role.values, COLLABORATOR]
 # The action that grants, changes or takes away each role. The principal role is never granted

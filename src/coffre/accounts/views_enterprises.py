@@ -96,7 +96,6 @@ def _people_context(request, enterprise, invite_form=None):
         "invitations": invitations,
         "invite_form": invite_form or InviteForm(roles=permissions.assignable_roles(standing)),
         "can_hand_over": permissions.allowed(standing, Action.TRANSFER_PRINCIPAL),
-        "can_view_log": permissions.allowed(standing, Action.VIEW_SECURITY_LOG),
     }
 
 
@@ -318,7 +317,6 @@ def security_log(request, cbe: str):
                 else ""
             ),
             "first_page": "before" in request.GET,
-            "can_view_log": True,
         },
     )
 

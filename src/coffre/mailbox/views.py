@@ -162,7 +162,6 @@ def list_context(request, enterprise: Enterprise, ebox: Ebox, query: QueryDict) 
         "first_url": f"{list_url}?{filters_query}" if filters_query else list_url,
         "return_query": query.urlencode(),
         "can_hide": allowed(getattr(request, "standing", None), Action.HIDE_MESSAGES),
-        "can_manage": allowed(getattr(request, "standing", None), Action.MANAGE_EBOX),
         "list_target": LIST_TARGET,
     }
 

@@ -35,7 +35,6 @@ def _page(request, enterprise, ebox, *, address_form=None, phrase_form=None, sta
         "phrase_form": phrase_form or AntiPhishingPhraseForm(initial={"phrase": ebox.anti_phishing_phrase}),
         "suggest_group_address": selectors_web.manager_count(enterprise) > 1,
         "pending_expired": bool(ebox.pending_expires_at and ebox.pending_expires_at <= timezone.now()),
-        "can_manage": True,
     }
     return private(render(request, "mailbox/management.html", context, status=status))
 

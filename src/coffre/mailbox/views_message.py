@@ -158,7 +158,6 @@ def message_page(request, cbe: str, message_id: str):
         "attachments": rows,
         "previewed": previewed,
         "can_hide": allowed(request.standing, Action.HIDE_MESSAGES),
-        "can_manage": allowed(request.standing, Action.MANAGE_EBOX),
     }
     return private(render(request, "mailbox/message.html", context))
 

@@ -1,0 +1,722 @@
+"""Every view of the portal tried by every standing: the permission matrix, whole.
+
+``ROUTES`` names every URL pattern of the portal (namespaces ``accounts`` and ``mailbox``, and the
+home page): a view added without an entry here fails ``test_every_portal_view_is_in_the_matrix``.
+Each entry says how to fill the URL with objects of enterprise A, and what each standing gets for
+a GET (and a POST where the view takes one):
+
+- pages of an enterprise follow ``permissions.MATRIX`` (``matrix(action)``): the page (or the
+  action done: a redirect) when the standing allows the action, 403 when the person has another
+  standing in A, 404 without standing (A's existence is not disclosed), the sign-in page for a
+  visitor;
+- pages of an accounting firm follow ``permissions.FIRM_MATRIX`` (``firm(action)``);
+- the person's own pages (``personal``) and the visitor and e-mailed-link pages (``public``) say
+  per standing what they answer.
+
+The standings: principal (paula), co_principal (cora), manager (alice), co_manager (colin),
+member (bob), accountant (anne), firm_admin (fanny, admin of Fidu Lebrun, which has A in its
+portfolio), firm_collaborator (felix, of the same firm), charlie (member of ANOTHER enterprise, B)
+and anonymous. Access managers sign in with a verified second factor, as they must.
+
+Each attempt runs in a savepoint rolled back afterwards, so that every standing meets the same A.
+An action that is allowed (``DONE``) must be done: a redirect (not to the sign-in or two-factor
+page) and a new record in the audit trail, which every change writes in its transaction. A refused
+attempt changes nothing (``state``: messages, people, invitations, firms, favourites, links,
+e-Box). ``test_b_objects_in_a_urls_are_never_reached`` puts the ids of B's objects in A's URLs:
+never reached, never changed, never shown.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from coffre.accounts import services_firms, services_linking, services_roles
+from coffre.accounts.models import (
+    AccountLink,
+    Assignment,
+    BusinessAccount,
+    ClientFile,
+    Collaborator,
+    Favourite,
+    Invitation,
+    Membership,
+    Role,
+)
+from coffre.accounts.permissions import (
+    COLLABORATOR,
+    FIRM_ADMIN,
+    FIRM_COLLABORATOR,
+    FIRM_MATRIX,
+    Action,
+    FirmAction,
+    allowed,
+)
+from coffre.accounts.testing import link_in
+from coffre.audit.models import AuditRecord
+from coffre.accounts.tests.portal_people import (  # noqa: F401
+    ACTOR,
+    assert_no_inline_code,
+    person,
+    role,
+    world_fixture,
+)
+from coffre.mailbox import reference
+from coffre.mailbox import services_management as management
+from coffre.mailbox.models import Ebox, Message
+from coffre.mailbox.tests.conftest import ONSS, publish
+from coffre.mailbox.tests.conftest import sign_in as signed_in_client
+from coffre.accounts.services import register_enterprise
+from coffre.demo.pdf import simple_pdf
+
+LOGIN = "login"  # a redirect to the sign-in page
+DONE = 302  # the action was done: a redirect elsewhere than the sign-in or two-factor pages
+BASE_URL = "http://testserver"
+B_SUBJECT = "Only for Beta's eyes"
+
+STANDINGS = [
+    "principal",
+    "co_principal",
+    "manager",
+    "co_manager",
+    "member",
+    "accountant",
+    "firm_admin",
+    "firm_collaborator",
+    "charlie",
+    "anonymous",
+]
+PEOPLE = {
+    "principal": "paula",
+    "co_principal": "cora",
+    "manager": "alice",
+    "co_manager": "colin",
+    "member": "bob",
+    "accountant": "anne",
+    "firm_admin": "fanny",
+    "firm_collaborator": "felix",
+    "charlie": "charlie",
+}
+# The standing of each in enterprise A (permissions.standing) and in the firm Fidu Lebrun.
+IN_A = {
+    "principal": Role.PRINCIPAL,
+    "co_principal": Role.CO_PRINCIPAL,
+    "manager": Role.MANAGER,
+    "co_manager": Role.CO_MANAGER,
+    "member": Role.MEMBER,
+    "accountant": Role.ACCOUNTANT,
+    "firm_admin": COLLABORATOR,
+    "firm_collaborator": COLLABORATOR,
+    "charlie": None,
+}
+IN_FIDU = {"firm_admin": FIRM_ADMIN, "firm_collaborator": FIRM_COLLABORATOR}
+MANAGERS = {"principal", "co_principal", "manager", "co_manager"}  # they have an authenticator
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A redirect to a URL that starts with ``to`` (or is ``to``, when ``exact``)."""
+
+    to: str
+    exact: bool = False
+
+
+HOME = Redirect("/", exact=True)  # a signed-in person on a visitor's page is sent home
+
+
+# --- the world: enterprise A with one person of each standing, B beside it ------------------------
+
+
+@dataclass
+class Objects:
+    """Ids and tokens of A's objects (``a``) and B's (``b``), for the URLs and the forms."""
+
+    a: dict
+    b: dict
+    people: dict = field(default_factory=dict)
+
+
+def _tokens_from(mails, marker: str) -> list[str]:
+    return [link_in(mail, marker).rstrip("/").rsplit("/", 1)[-1] for mail in mails]
+
+
+@pytest.fixture
+def portal(world, settings, django_capture_on_commit_callbacks, mailoutbox) -> Objects:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.LANGUAGE_CODE = "en"
+    colin, anne, tom = person("colin@example.be"), person("anne@fidu.example"), person("tom@example.be")
+    role(colin, world.a, Role.CO_MANAGER)
+    role(anne, world.a, Role.ACCOUNTANT)
+    tom_a = role(tom, world.a, Role.MEMBER)  # whose role the managers change, whom they remove
+
+    register_enterprise(ONSS, "ONSS", ACTOR)
+    reference.set_sender_organization(ONSS, ACTOR, short_name={"fr": "ONSS", "nl": "RSZ"})
+    reference.set_message_type(
+        "ATTEST", ACTOR, name={"fr": "Attestation"}, validity_number=1, validity_unit="year", organizations=[ONSS]
+    )
+    pdf = simple_pdf(["Attestation"])
+    message_a = publish(world.a.cbe, files=[("a.pdf", pdf, "application/pdf", True)])
+    message_b = publish(world.b.cbe, subject={"fr": B_SUBJECT}, files=[("b.pdf", pdf, "application/pdf", True)])
+
+    account_b = services_linking.set_up_account(
+        "500600", enterprise=world.b, postal_code="9000", kind=BusinessAccount.Kind.SMALL_BUSINESS, actor=ACTOR
+    ).obj
+    services_linking.set_contact(account_b, "prim@b.example", kind="primary", name="", actor=ACTOR)
+    services_firms.attach(world.fidu_a, world.felix_c, actor=ACTOR)  # whom the firm admin detaches
+    confirm = {}
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_a = services_roles.invite(
+            world.a, world.paula, "pending@example.be", Role.MEMBER, actor=ACTOR, base_url=BASE_URL
+        )
+        invitation_b = services_roles.invite(
+            world.b, world.bert, "pending-b@example.be", Role.MEMBER, actor=ACTOR, base_url=BASE_URL
+        )
+        link_a = services_linking.link_account(
+            world.bob, client_number="100200", postal_code="1000", contract_number="C-1", actor=ACTOR, base_url=BASE_URL
+        ).link
+        link_b = services_linking.link_account(
+            world.charlie, client_number="500600", postal_code="9000", actor=ACTOR, base_url=BASE_URL
+        ).link
+        for key, enterprise in (("a", world.a), ("b", world.b)):
+            management.request_address_change(
+                Ebox.objects.get(enterprise=enterprise),
+                f"group@{key}.example",
+                requested_by="operator@example.be",
+                actor=ACTOR,
+                language="en",
+                link_for=lambda token, key=key: confirm.setdefault(key, token),
+            )
+    invitation_token = _tokens_from([m for m in mailoutbox if "pending@example.be" in m.to], "/invitations/")[0]
+    removal_token = _tokens_from([m for m in mailoutbox if "prim@a.example" in m.to], "/link-removal/")[0]
+
+    def attachment(message: Message) -> str:
+        return message.attachments.get().attachment_id
+
+    objects = Objects(
+        a={
+            "cbe": world.a.cbe,
+            "member": tom_a.pk,
+            "invitation": invitation_a.invitation.pk,
+            "message": message_a.message_id,
+            "attachment": attachment(message_a),
+            "client_file": world.fidu_a.pk,
+            "firm": world.fidu.pk,
+            "collaborator": world.felix_c.pk,
+            "unattached": world.fanny_c.pk,
+            "link": link_a.pk,
+            "confirm_token": confirm["a"],
+            "invitation_token": invitation_token,
+            "removal_token": removal_token,
+            "successor": Membership.objects.get(user=world.bob, enterprise=world.a).pk,
+            "client_admin": world.bob.pk,
+        },
+        b={
+            "cbe": world.b.cbe,
+            "member": Membership.objects.get(user=world.charlie, enterprise=world.b).pk,
+            "invitation": invitation_b.invitation.pk,
+            "message": message_b.message_id,
+            "attachment": attachment(message_b),
+            "client_file": world.other_b.pk,
+            "firm": world.other_fidu.pk,
+            "collaborator": world.olga_c.pk,
+            "link": link_b.pk,
+            "confirm_token": confirm["b"],
+            "successor": Membership.objects.get(user=world.charlie, enterprise=world.b).pk,
+            "client_admin": world.charlie.pk,
+        },
+    )
+    objects.people = {standing: getattr(world, name, None) for standing, name in PEOPLE.items()}
+    objects.people.update(co_manager=colin, accountant=anne)
+    return objects
+
+
+def client_of(standing: str, objects: Objects) -> Client:
+    if standing == "anonymous":
+        return Client()
+    return signed_in_client(objects.people[standing])  # with a verified device when a manager
+
+
+# --- expected outcomes ---------------------------------------------------------------------------
+
+Rule = Callable[[str], object]
+
+
+def matrix(action: Action, ok=200) -> Rule:
+    """A page or action of enterprise A: ``permissions.MATRIX`` decides."""
+
+    def rule(standing: str):
+        if standing == "anonymous":
+            return LOGIN
+        in_a = IN_A[standing]
+        if in_a is None:
+            return 404
+        return ok if allowed(in_a, action) else 403
+
+    return rule
+
+
+def firm(action: FirmAction, ok=200) -> Rule:
+    """A page or action of the firm Fidu Lebrun: ``permissions.FIRM_MATRIX`` decides."""
+
+    def rule(standing: str):
+        if standing == "anonymous":
+            return LOGIN
+        in_fidu = IN_FIDU.get(standing)
+        if in_fidu is None:
+            return 404
+        return ok if in_fidu in FIRM_MATRIX[action] else 403
+
+    return rule
+
+
+def personal(ok=200, **exceptions) -> Rule:
+    """The person's own page: every signed-in person gets ``ok`` (or their exception)."""
+    return lambda standing: LOGIN if standing == "anonymous" else exceptions.get(standing, ok)
+
+
+def public(ok=200, *, signed_in=None) -> Rule:
+    """A page for visitors and e-mailed links: everyone gets ``ok`` (signed-in people ``signed_in``)."""
+    return lambda standing: ok if standing == "anonymous" or signed_in is None else signed_in
+
+
+def managers(ok, others) -> Rule:
+    """The person's own page, depending on whether they have an authenticator (managers must)."""
+    return personal(ok, **{standing: others for standing in PEOPLE if standing not in MANAGERS})
+
+
+def only(standing_ok: str, ok, others=404) -> Rule:
+    """One standing's own object (bob's business-account link); nobody else's."""
+    return lambda standing: LOGIN if standing == "anonymous" else (ok if standing == standing_ok else others)
+
+
+POST_ONLY = personal(405)  # a GET on a signed-in POST-only view
+SETUP = Redirect("/accounts/two-factor/setup/")
+LOGIN_PAGE = Redirect("/accounts/login/")
+
+
+@dataclass(frozen=True)
+class Try:
+    rule: Rule
+    data: dict = field(default_factory=dict)  # values "{key}" are taken from the objects
+
+
+@dataclass(frozen=True)
+class Route:
+    kwargs: dict  # URL arguments; values "{key}" are taken from the objects
+    get: Try
+    post: Try | None = None
+    foreign: tuple[str, ...] = ()  # the keys whose B value must never reach A's data
+    foreign_outcome: object = 404  # what an allowed standing gets with B's values
+    foreign_rule: Rule | None = None  # or what each standing gets with them
+
+
+CBE = {"cbe": "{cbe}"}
+ROUTES: dict[str, Route] = {
+    # --- the home page: the first e-Box of the person --------------------------------------------
+    "home": Route({}, Try(public(LOGIN_PAGE, signed_in=Redirect("/e/")))),
+    # --- signing up and in (visitors) --------------------------------------------------------------
+    "accounts:login": Route(
+        {},
+        Try(public(200, signed_in=HOME)),
+        Try(public(200, signed_in=HOME), {"username": "nobody@example.be", "password": "wrong password"}),
+    ),
+    "accounts:login_code": Route({}, Try(public(LOGIN_PAGE)), Try(public(LOGIN_PAGE), {"code": "123456"})),
+    "accounts:logout": Route({}, Try(public(405)), Try(public(LOGIN_PAGE))),
+    "accounts:signup": Route(
+        {},
+        Try(public(200, signed_in=HOME)),
+        Try(
+            public(Redirect("/accounts/signup/done/"), signed_in=HOME),
+            {
+                "email": "newcomer@example.be",
+                "full_name": "New",
+                "language": "en",
+                "password1": "a long enough passphrase",
+                "password2": "a long enough passphrase",
+            },
+        ),
+    ),
+    "accounts:signup_done": Route({}, Try(public(200))),
+    "accounts:resend_verification": Route(
+        {}, Try(public(200)), Try(public(LOGIN_PAGE), {"email": "newcomer@example.be"})
+    ),
+    "accounts:verify_email": Route({"token": "any-token"}, Try(public(Redirect("/accounts/verify/confirm/")))),
+    "accounts:verify_email_confirm": Route({}, Try(public(400)), Try(public(400), {"password": "x"})),
+    "accounts:password_reset": Route(
+        {}, Try(public(200)), Try(public(Redirect("/accounts/password/reset/done/")), {"email": "x@example.be"})
+    ),
+    "accounts:password_reset_done": Route({}, Try(public(200))),
+    "accounts:password_reset_complete": Route({}, Try(public(200))),
+    "accounts:password_reset_confirm": Route(
+        {"uidb64": "MQ", "token": "set-password"},
+        Try(public(200)),
+        Try(public(200), {"new_password1": "a long enough passphrase", "new_password2": "a long enough passphrase"}),
+    ),
+    # --- the person's own pages ----------------------------------------------------------------------
+    "accounts:settings": Route({}, Try(personal(200)), Try(personal(DONE), {"full_name": "Me", "language": "en"})),
+    "accounts:password_change": Route(
+        {},
+        Try(personal(200)),
+        Try(
+            personal(200),  # a wrong current password: the form again, nothing changed
+            {"old_password": "wrong", "new_password1": "another passphrase 1", "new_password2": "another passphrase 1"},
+        ),
+    ),
+    "accounts:two_factor_setup": Route({}, Try(personal(200)), Try(personal(200), {"code": "000000"})),
+    "accounts:two_factor_verify": Route(
+        {}, Try(managers(Redirect("/"), SETUP)), Try(managers(Redirect("/"), SETUP), {"code": "000000"})
+    ),
+    "accounts:two_factor_recovery_codes": Route(
+        {}, Try(managers(200, SETUP)), Try(managers(200, SETUP), {"code": "000000"})
+    ),
+    "accounts:two_factor_disable": Route(
+        {},
+        Try(managers(200, Redirect("/accounts/settings/"))),
+        Try(managers(200, Redirect("/accounts/settings/")), {"password": "x", "code": "000000"}),
+    ),
+    "accounts:register_enterprise": Route(
+        {},
+        Try(personal(200)),
+        Try(personal(Redirect("/e/0400000185/")), {"cbe": "0400000185", "name": "New SRL", "language": "fr"}),
+    ),
+    "accounts:linked_accounts": Route(
+        {},
+        Try(personal(200)),
+        Try(personal(DONE), {"client_number": "300400", "postal_code": "4000", "contract_number": ""}),
+    ),
+    "accounts:unlink_own": Route(
+        {"link_id": "{link}"},
+        Try(POST_ONLY),
+        Try(only("member", DONE)),
+        foreign=("link",),
+        foreign_rule=only("charlie", DONE),  # B's link is charlie's own: his, and nobody else's
+    ),
+    "accounts:report_link": Route(
+        {"link_id": "{link}"},
+        Try(POST_ONLY),
+        Try(only("member", DONE)),
+        foreign=("link",),
+        foreign_rule=only("charlie", DONE),  # B's link is charlie's own: his, and nobody else's
+    ),
+    # --- invitations and e-mailed links (the token is the authority) -----------------------------
+    "accounts:invitation": Route(
+        {"token": "{invitation_token}"}, Try(public(Redirect("/accounts/invitations/accept/")))
+    ),
+    "accounts:invitation_accept": Route({}, Try(public(404)), Try(public(404))),
+    "accounts:link_removal": Route({"token": "{removal_token}"}, Try(public(200)), Try(public(200))),
+    "accounts:link_removal_report": Route({"token": "{removal_token}"}, Try(public(405)), Try(public(200))),
+    "mailbox:confirm_address": Route(
+        {"cbe": "{cbe}", "token": "{confirm_token}"},
+        Try(public(200)),
+        Try(public(200)),
+        foreign=("confirm_token",),
+        foreign_outcome=400,
+    ),
+    # --- an enterprise's people, roles, invitations, security log ------------------------------
+    "accounts:people": Route(CBE, Try(matrix(Action.MANAGE_MEMBERS))),
+    "accounts:invite": Route(
+        CBE,
+        Try(POST_ONLY),
+        Try(matrix(Action.MANAGE_MEMBERS, DONE), {"email": "new@example.be", "role": "member"}),
+    ),
+    "accounts:change_role": Route(
+        {"cbe": "{cbe}", "membership_id": "{member}"},
+        Try(POST_ONLY),
+        Try(matrix(Action.MANAGE_MEMBERS, DONE), {"m{member}-role": "accountant"}),
+        foreign=("member",),
+    ),
+    "accounts:remove_person": Route(
+        {"cbe": "{cbe}", "membership_id": "{member}"},
+        Try(matrix(Action.MANAGE_MEMBERS)),
+        Try(matrix(Action.MANAGE_MEMBERS, DONE)),
+        foreign=("member",),
+    ),
+    "accounts:revoke_invitation": Route(
+        {"cbe": "{cbe}", "invitation_id": "{invitation}"},
+        Try(POST_ONLY),
+        Try(matrix(Action.MANAGE_MEMBERS, DONE)),
+        foreign=("invitation",),
+    ),
+    "accounts:hand_over": Route(
+        CBE,
+        Try(matrix(Action.TRANSFER_PRINCIPAL)),
+        Try(matrix(Action.TRANSFER_PRINCIPAL, DONE), {"successor": "{successor}"}),
+        foreign=("successor",),
+        foreign_outcome=400,
+    ),
+    "accounts:leave": Route(CBE, Try(matrix(Action.LEAVE)), Try(matrix(Action.LEAVE, DONE))),
+    "accounts:security_log": Route(CBE, Try(matrix(Action.VIEW_SECURITY_LOG))),
+    # --- an enterprise and the accounting firms ----------------------------------------------------
+    "accounts:enterprise_firms": Route(
+        CBE, Try(matrix(Action.GRANT_FIRM)), Try(matrix(Action.GRANT_FIRM, DONE), {"firm": "olga@example.be"})
+    ),
+    "accounts:enterprise_firm_revoke": Route(
+        {"cbe": "{cbe}", "file_id": "{client_file}"},
+        Try(POST_ONLY),
+        Try(matrix(Action.GRANT_FIRM, DONE)),
+        foreign=("client_file",),
+    ),
+    "accounts:client_admin": Route(
+        CBE,
+        Try(matrix(Action.MANAGE_MEMBERS)),
+        Try(matrix(Action.MANAGE_MEMBERS, DONE), {"client_admin": "{client_admin}"}),
+        foreign=("client_admin",),
+        foreign_outcome=400,
+    ),
+    # --- the firms' own pages ------------------------------------------------------------------------
+    "accounts:portfolio": Route({}, Try(firm(FirmAction.VIEW_PORTFOLIO))),
+    "accounts:client_file": Route(
+        {"file_id": "{client_file}"}, Try(firm(FirmAction.VIEW_PORTFOLIO)), foreign=("client_file",)
+    ),
+    "accounts:favourite": Route(
+        {"file_id": "{client_file}"},
+        Try(POST_ONLY),
+        Try(firm(FirmAction.FAVOURITE, DONE)),
+        foreign=("client_file",),
+    ),
+    "accounts:attach": Route(
+        {"file_id": "{client_file}"},
+        Try(POST_ONLY),
+        Try(firm(FirmAction.ATTACH, DONE), {"collaborator": "{unattached}"}),
+        foreign=("client_file",),
+    ),
+    "accounts:detach": Route(
+        {"file_id": "{client_file}"},
+        Try(POST_ONLY),
+        Try(firm(FirmAction.ATTACH, DONE), {"collaborator": "{collaborator}"}),
+        foreign=("client_file",),
+    ),
+    "accounts:firm": Route(
+        {"firm_id": "{firm}"},
+        Try(firm(FirmAction.VIEW_PORTFOLIO)),
+        Try(firm(FirmAction.MANAGE_COLLABORATORS, DONE), {"email": "dave@example.be"}),
+        foreign=("firm",),
+    ),
+    "accounts:remove_collaborator": Route(
+        {"firm_id": "{firm}", "collaborator_id": "{collaborator}"},
+        Try(POST_ONLY),
+        Try(firm(FirmAction.MANAGE_COLLABORATORS, DONE)),
+        foreign=("collaborator",),
+    ),
+    # --- the mailbox -----------------------------------------------------------------------------------
+    "mailbox:list": Route(CBE, Try(matrix(Action.VIEW_MESSAGES))),
+    "mailbox:visibility": Route(
+        CBE,
+        Try(POST_ONLY),
+        Try(matrix(Action.HIDE_MESSAGES, DONE), {"message": "{message}", "action": "hide"}),
+        foreign=("message",),
+    ),
+    "mailbox:message": Route(
+        {"cbe": "{cbe}", "message_id": "{message}"}, Try(matrix(Action.VIEW_MESSAGES)), foreign=("message",)
+    ),
+    "mailbox:preview": Route(
+        {"cbe": "{cbe}", "message_id": "{message}", "attachment_id": "{attachment}"},
+        Try(matrix(Action.DOWNLOAD)),
+        foreign=("message", "attachment"),
+    ),
+    "mailbox:download": Route(
+        {"cbe": "{cbe}", "message_id": "{message}", "attachment_id": "{attachment}"},
+        Try(matrix(Action.DOWNLOAD)),
+        foreign=("message", "attachment"),
+    ),
+    # --- e-Box management -------------------------------------------------------------------------------
+    "mailbox:management": Route(CBE, Try(matrix(Action.MANAGE_EBOX))),
+    "mailbox:change_address": Route(
+        CBE, Try(POST_ONLY), Try(matrix(Action.MANAGE_EBOX, DONE), {"email": "new-group@a.example"})
+    ),
+    "mailbox:resend_confirmation": Route(CBE, Try(POST_ONLY), Try(matrix(Action.MANAGE_EBOX, DONE))),
+    "mailbox:cancel_change": Route(CBE, Try(POST_ONLY), Try(matrix(Action.MANAGE_EBOX, DONE))),
+    "mailbox:change_phrase": Route(
+        CBE, Try(POST_ONLY), Try(matrix(Action.MANAGE_EBOX, DONE), {"phrase": "Blue bakery"})
+    ),
+}
+
+
+# --- running one attempt --------------------------------------------------------------------------
+
+
+def _fill(value, values: dict):
+    if isinstance(value, str):
+        return re.sub(r"\{(\w+)\}", lambda match: str(values[match.group(1)]), value)
+    return value
+
+
+def url_of(name: str, route: Route, values: dict) -> str:
+    return reverse(name, kwargs={key: _fill(value, values) for key, value in route.kwargs.items()})
+
+
+def attempt(client: Client, method: str, url: str, data: dict, values: dict):
+    payload = {_fill(key, values): _fill(value, values) for key, value in data.items()}
+    return client.post(url, payload) if method == "post" else client.get(url)
+
+
+def mismatch(response, want) -> str | None:
+    """Why ``response`` is not the expected outcome, or None when it is."""
+    status, location = response.status_code, response.get("Location", "")
+    if want == LOGIN:
+        ok = status == 302 and location.startswith(reverse("accounts:login"))
+    elif isinstance(want, Redirect):
+        ok = status == 302 and (location == want.to if want.exact else location.startswith(want.to))
+    elif want == DONE:
+        ok = status == 302 and not location.startswith(("/accounts/login/", "/accounts/two-factor/"))
+    else:
+        ok = status == want
+    if ok:
+        return None
+    return f"{status} {location}".strip()
+
+
+def run_in_savepoint(callable_):
+    """Call, then undo everything it wrote: every standing meets the same world."""
+    with transaction.atomic():
+        result = callable_()
+        transaction.set_rollback(True)
+    return result
+
+
+def tries() -> list:
+    cases = []
+    for name, route in ROUTES.items():
+        cases.append(pytest.param(name, "get", id=f"GET {name}"))
+        if route.post is not None:
+            cases.append(pytest.param(name, "post", id=f"POST {name}"))
+    return cases
+
+
+# --- the tests ----------------------------------------------------------------------------------------
+
+
+def portal_url_names() -> set[str]:
+    """Every named URL pattern of the portal: namespaces accounts and mailbox, and the home page."""
+    names = set()
+
+    def walk(patterns, namespace: str | None):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace)
+            elif isinstance(pattern, URLPattern):
+                if namespace in ("accounts", "mailbox"):
+                    names.add(f"{namespace}:{pattern.name}")
+                elif namespace is None and pattern.name == "home":
+                    names.add("home")
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def test_every_portal_view_is_in_the_matrix():
+    names = portal_url_names()
+    assert len(names) > 50  # the walk found the portal
+    assert names - set(ROUTES) == set(), "views without an entry in ROUTES (who may open them?)"
+    assert set(ROUTES) - names == set(), "entries of ROUTES without a view"
+
+
+def state(objects: Objects, side: str) -> tuple:
+    """What the objects of one enterprise (``side``: "a" or "b") are; a refusal changes none of it."""
+    ids = getattr(objects, side)
+    cbe = ids["cbe"]
+    message = Message.objects.get(message_id=ids["message"], ebox__enterprise__cbe=cbe)
+    ebox = Ebox.objects.select_related("enterprise").get(enterprise__cbe=cbe)
+    return (
+        message.visible,
+        message.read_at,
+        ebox.enterprise.client_admin_id,
+        (ebox.notification_email, ebox.pending_email, ebox.pending_token_sha256, ebox.anti_phishing_phrase),
+        list(Membership.objects.filter(enterprise__cbe=cbe).values_list("user_id", "role").order_by("pk")),
+        list(Invitation.objects.filter(enterprise__cbe=cbe).values_list("pk", "revoked_at").order_by("pk")),
+        list(ClientFile.objects.filter(enterprise__cbe=cbe).values_list("pk", "firm_id").order_by("pk")),
+        list(Collaborator.objects.filter(firm_id=ids["firm"]).values_list("pk", "user_id").order_by("pk")),
+        list(Favourite.objects.filter(client_file_id=ids["client_file"]).values_list("pk", flat=True)),
+        list(Assignment.objects.filter(client_file_id=ids["client_file"]).values_list("pk", flat=True)),
+        list(AccountLink.objects.filter(pk=ids["link"]).values_list("removed_at", flat=True)),
+    )
+
+
+REFUSED = {LOGIN, 403, 404, 405}
+
+
+def refused(response) -> bool:
+    location = response.get("Location", "")
+    return response.status_code >= 400 or location.startswith(reverse("accounts:login"))
+
+
+def try_once(objects: Objects, standing: str, method: str, url: str, data: dict, values: dict, side: str):
+    """One attempt in a savepoint: the answer, and whether a refusal left the objects of ``side`` as they
+    were (checked before the savepoint undoes everything)."""
+
+    def once():
+        before, records = state(objects, side), AuditRecord.objects.count()
+        response = attempt(client_of(standing, objects), method, url, data, values)
+        unchanged = not refused(response) or state(objects, side) == before
+        response.audited = AuditRecord.objects.count() > records
+        return response, unchanged
+
+    return run_in_savepoint(once)
+
+
+@pytest.mark.parametrize("name, method", tries())
+def test_every_standing_gets_what_the_matrix_says(portal, name, method):
+    route = ROUTES[name]
+    attempt_of = route.post if method == "post" else route.get
+    url = url_of(name, route, portal.a)
+    wrong = {}
+    for standing in STANDINGS:
+        want = attempt_of.rule(standing)
+        response, unchanged = try_once(portal, standing, method, url, attempt_of.data, portal.a, "a")
+        problem = mismatch(response, want)
+        if problem:
+            wrong[standing] = f"got {problem}, expected {want}"
+        elif not unchanged:
+            wrong[standing] = "refused, yet something changed"
+        elif want == DONE and not response.audited:
+            wrong[standing] = "allowed, but nothing was done (no audit record)"
+        elif response.status_code == 200 and response.get("Content-Type", "").startswith("text/html"):
+            assert_no_inline_code(response.content.decode())
+    assert wrong == {}, f"{method.upper()} {url}"
+
+
+def _uses(attempt_of: Try, route: Route, keys: tuple[str, ...]) -> bool:
+    text = " ".join([*map(str, route.kwargs.values()), *map(str, attempt_of.data.keys()), *map(str, attempt_of.data.values())])
+    return any("{" + key + "}" in text for key in keys)
+
+
+def foreign_cases() -> list:
+    cases = []
+    for name, route in ROUTES.items():
+        for method, attempt_of in (("get", route.get), ("post", route.post)):
+            if attempt_of is not None and attempt_of.rule is not POST_ONLY and _uses(attempt_of, route, route.foreign):
+                cases.append(pytest.param(name, method, id=f"{method.upper()} {name}"))
+    return cases
+
+
+@pytest.mark.parametrize("name, method", foreign_cases())
+def test_b_objects_in_a_urls_are_never_reached(portal, name, method):
+    """A's URL with the id (or token) of one of B's objects: whoever may act in A gets 404 (or the
+    form again, 400, for a value of a form); the others are refused as with A's own objects (or
+    get 404: they have no standing where B's object lives); B's objects never change."""
+    route = ROUTES[name]
+    attempt_of = route.post if method == "post" else route.get
+    mixed = {**portal.a, **{key: portal.b[key] for key in route.foreign}}
+    url = url_of(name, route, mixed)
+    wrong = {}
+    for standing in STANDINGS:
+        usual = attempt_of.rule(standing)
+        if route.foreign_rule is not None:
+            wants = [route.foreign_rule(standing)]
+        elif usual in REFUSED:
+            wants = [usual, 404]
+        else:
+            wants = [route.foreign_outcome]
+        response, unchanged = try_once(portal, standing, method, url, attempt_of.data, mixed, "b")
+        problems = [mismatch(response, want) for want in wants]
+        if all(problems):
+            wrong[standing] = f"got {problems[0]}, expected {' or '.join(map(str, wants))}"
+        elif not unchanged:
+            wrong[standing] = "refused, yet B's objects changed"
+        elif not getattr(response, "streaming", False) and B_SUBJECT.encode() in response.content:
+            wrong[standing] = "the answer shows B's message"
+    assert wrong == {}, f"{method.upper()} {url}"
