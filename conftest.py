@@ -54,7 +54,6 @@ from coffre.testing.database import allow_flush_past_triggers
 from coffre.testing.live import GunicornServer
 from coffre.testing.network import block_outbound_network
 
-
 pytest_plugins = ["coffre.testing.browser"]
 _static_collected = False
 

@@ -28,7 +28,9 @@ def test_a_csp_violation_is_recorded(open_page):
     tab.until(lambda: tab.problems, "the violation to be reported")
     assert tab.page.title() == "t"  # the inline script did not run
     assert any("Content-Security-Policy violation: script-src" in problem for problem in tab.problems)
-    assert any("console error" in problem and "Content Security Policy" in problem for problem in tab.problems)
+    assert any(
+        "console error" in problem and "Content Security Policy" in problem for problem in tab.problems
+    )
     tab.problems.clear()  # recorded as it should: this test passes
 
 
@@ -49,7 +51,9 @@ def test_an_announced_error_status_is_not_a_problem_and_an_unannounced_one_is(op
 
     def answer(route):
         status = 403 if route.request.url.endswith("/forbidden/") else 404
-        route.fulfill(status=status, body="<!DOCTYPE html><title>no</title><p>no</p>", content_type="text/html")
+        route.fulfill(
+            status=status, body="<!DOCTYPE html><title>no</title><p>no</p>", content_type="text/html"
+        )
 
     tab.page.route("http://coffre.test/**", answer)
     tab.go("/forbidden/", status=403)

@@ -42,7 +42,9 @@ ENTERPRISE_MENU = [
         _("People and roles"),
         "accounts:people",
         Action.MANAGE_MEMBERS,
-        frozenset({"accounts:invite", "accounts:remove_person", "accounts:change_role", "accounts:hand_over"}),
+        frozenset(
+            {"accounts:invite", "accounts:remove_person", "accounts:change_role", "accounts:hand_over"}
+        ),
     ),
     Entry(
         _("e-Box management"),

@@ -136,7 +136,7 @@ class BrowserPage:
     def path(self) -> str:
         """The current URL without scheme and host."""
         current = self.page.url
-        return current[len(self.base_url) :] if current.startswith(self.base_url) else current
+        return current.removeprefix(self.base_url)
 
     def until(self, condition: Callable[[], bool], what: str) -> None:
         """Wait for ``condition`` while the browser goes on (``wait_for_timeout`` lets Playwright
