@@ -1,0 +1,157 @@
+"""The portal's menus (coffre.accounts.navigation): each standing finds every page it may open by
+following the menus from the home page, and no menu leads it to a page it may not open.
+
+Expected menus are written out here (not computed from the matrix): the enterprise menu of an
+access manager has six entries, that of a member, an accountant or a firm's collaborator only the
+mailbox; the person's menu has the portfolio for a firm's collaborators only.
+"""
+
+from collections import deque
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import resolve
+
+from coffre.accounts.tests.standings import (  # noqa: F401
+    STANDINGS,
+    client_of,
+    portal_fixture,
+    world_fixture,
+)
+
+MANAGER_MENU = [
+    "Messages",
+    "People and roles",
+    "e-Box management",
+    "Accounting firms",
+    "Client admin",
+    "Security log",
+]
+ENTERPRISE_MENU = {
+    "principal": MANAGER_MENU,
+    "co_principal": MANAGER_MENU,
+    "manager": MANAGER_MENU,
+    "co_manager": MANAGER_MENU,
+    "member": ["Messages"],
+    "accountant": ["Messages"],
+    "firm_admin": ["Messages"],
+    "firm_collaborator": ["Messages"],
+    "charlie": ["Messages"],  # in B, his enterprise
+}
+PERSON_MENU = ["Settings", "Linked business accounts", "Register an enterprise"]
+FIRM_PERSON_MENU = ["Settings", "Linked business accounts", "Portfolio", "Register an enterprise"]
+MENU_PAGES = {
+    "Messages": "mailbox:list",
+    "People and roles": "accounts:people",
+    "e-Box management": "mailbox:management",
+    "Accounting firms": "accounts:enterprise_firms",
+    "Client admin": "accounts:client_admin",
+    "Security log": "accounts:security_log",
+    "Settings": "accounts:settings",
+    "Linked business accounts": "accounts:linked_accounts",
+    "Portfolio": "accounts:portfolio",
+    "Register an enterprise": "accounts:register_enterprise",
+}
+SIGNED_IN = [standing for standing in STANDINGS if standing != "anonymous"]
+
+
+class Navs(HTMLParser):
+    """The page's ``<nav>`` landmarks: their label and their links (href, text, aria-current)."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.navs: dict[str, list[dict]] = {}
+        self._nav: str | None = None
+        self._link: dict | None = None
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "nav":
+            self._nav = attrs.get("aria-label", "")
+            self.navs.setdefault(self._nav, [])
+        elif tag == "a" and self._nav is not None:
+            self._link = {"href": attrs.get("href", ""), "current": attrs.get("aria-current"), "text": ""}
+
+    def handle_data(self, data):
+        if self._link is not None:
+            self._link["text"] += data
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._link is not None:
+            self._link["text"] = " ".join(self._link["text"].split())
+            self.navs[self._nav].append(self._link)
+            self._link = None
+        elif tag == "nav":
+            self._nav = None
+
+    def labels(self, nav: str) -> list[str]:
+        return [link["text"] for link in self.navs.get(nav, [])]
+
+
+def enterprise_nav(page: Navs) -> str:
+    return next((label for label in page.navs if label.startswith("e-Box of ")), "")
+
+
+@pytest.mark.parametrize("standing", SIGNED_IN)
+def test_the_menus_show_what_the_standing_may_open(portal, standing):
+    client = client_of(standing, portal)
+    home = client.get("/", follow=True)
+    assert home.status_code == 200
+    page = Navs(home.content.decode())
+    assert page.labels(enterprise_nav(page)) == ENTERPRISE_MENU[standing]
+    firm_people = standing in ("firm_admin", "firm_collaborator")
+    assert page.labels("Your account") == (FIRM_PERSON_MENU if firm_people else PERSON_MENU)
+    enterprises = page.labels("Your enterprises")
+    assert ("Alpha SRL" in enterprises) is (standing != "charlie")
+    assert ("Beta BV" in enterprises) is (standing == "charlie")
+
+
+@pytest.mark.parametrize("standing", SIGNED_IN)
+def test_every_page_of_the_menus_is_reached_and_opens(portal, standing):
+    """Follow every link of every menu from the home page: each answers 200, marks itself as the
+    current page, and together they are the standing's whole menu (in every enterprise it has)."""
+    client = client_of(standing, portal)
+    start = client.get("/", follow=True).redirect_chain[-1][0]
+    seen, queue, reached = {start}, deque([start]), set()
+    while queue:
+        path = queue.popleft()
+        response = client.get(path)
+        assert response.status_code == 200, f"{standing}: the menu leads to {path}: {response.status_code}"
+        page = Navs(response.content.decode())
+        reached.add(resolve(path).view_name)
+        for nav, links in page.navs.items():
+            if nav == "Pages":  # a list's pager, not a menu
+                continue
+            here = [link for link in links if link["href"] == path]
+            assert all(link["current"] == "page" for link in here), f"{path}: {nav} does not mark it"
+            for link in links:
+                target = link["href"]
+                if target.startswith("/") and "?" not in target and target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+    firm_people = standing in ("firm_admin", "firm_collaborator")
+    expected = {MENU_PAGES[label] for label in ENTERPRISE_MENU[standing]}
+    expected |= {MENU_PAGES[label] for label in (FIRM_PERSON_MENU if firm_people else PERSON_MENU)}
+    assert reached == expected
+
+
+def test_a_page_under_a_menu_entry_marks_the_entry(portal):
+    client = client_of("manager", portal)
+    message = client.get(f"/e/{portal.a['cbe']}/m/{portal.a['message']}/")
+    page = Navs(message.content.decode())
+    links = {link["text"]: link["current"] for link in page.navs[enterprise_nav(page)]}
+    assert links["Messages"] == "true" and links["e-Box management"] is None
+    invite = client.post(f"/accounts/e/{portal.a['cbe']}/people/invite/", {"email": "", "role": "member"})
+    assert invite.status_code == 400  # the form again, under "People and roles"
+    page = Navs(invite.content.decode())
+    assert {link["text"]: link["current"] for link in page.navs[enterprise_nav(page)]}[
+        "People and roles"
+    ] == "true"
+
+
+def test_without_standing_there_is_no_enterprise_menu(portal):
+    response = client_of("charlie", portal).get(f"/e/{portal.a['cbe']}/")
+    assert response.status_code == 404
+    assert enterprise_nav(Navs(response.content.decode())) == ""
+    assert "Alpha SRL" not in response.content.decode()
