@@ -29,6 +29,7 @@ never reached, never changed, never shown.
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -81,6 +82,12 @@ HOME = Redirect("/", exact=True)  # a signed-in person on a visitor's page is se
 Rule = Callable[[str], object]
 
 
+def described(text: str, rule: Rule) -> Rule:
+    """The rule, with what docs/permissions.md says of it (its pages table)."""
+    rule.text = text
+    return rule
+
+
 def matrix(action: Action, ok=200) -> Rule:
     """A page or action of enterprise A: ``permissions.MATRIX`` decides."""
 
@@ -92,7 +99,7 @@ def matrix(action: Action, ok=200) -> Rule:
             return 404
         return ok if allowed(in_a, action) else 403
 
-    return rule
+    return described(action.value, rule)
 
 
 def firm(action: FirmAction, ok=200) -> Rule:
@@ -106,17 +113,23 @@ def firm(action: FirmAction, ok=200) -> Rule:
             return 404
         return ok if in_fidu in FIRM_MATRIX[action] else 403
 
-    return rule
+    return described(f"firm: {action.value}", rule)
 
 
 def personal(ok=200, **exceptions) -> Rule:
     """The person's own page: every signed-in person gets ``ok`` (or their exception)."""
-    return lambda standing: LOGIN if standing == "anonymous" else exceptions.get(standing, ok)
+    return described(
+        "signed in: own data",
+        lambda standing: LOGIN if standing == "anonymous" else exceptions.get(standing, ok),
+    )
 
 
-def public(ok=200, *, signed_in=None) -> Rule:
+def public(ok=200, *, signed_in=None, text: str = "") -> Rule:
     """A page for visitors and e-mailed links: everyone gets ``ok`` (signed-in people ``signed_in``)."""
-    return lambda standing: ok if standing == "anonymous" or signed_in is None else signed_in
+    return described(
+        text or ("anyone" if ok != 405 else "(POST only)"),
+        lambda standing: ok if standing == "anonymous" or signed_in is None else signed_in,
+    )
 
 
 def managers(ok, others) -> Rule:
@@ -126,10 +139,13 @@ def managers(ok, others) -> Rule:
 
 def only(standing_ok: str, ok, others=404) -> Rule:
     """One standing's own object (bob's business-account link); nobody else's."""
-    return lambda standing: LOGIN if standing == "anonymous" else (ok if standing == standing_ok else others)
+    return described(
+        "signed in: own link only",
+        lambda standing: LOGIN if standing == "anonymous" else (ok if standing == standing_ok else others),
+    )
 
 
-POST_ONLY = personal(405)  # a GET on a signed-in POST-only view
+POST_ONLY = described("(POST only)", personal(405))  # a GET on a signed-in POST-only view
 SETUP = Redirect("/accounts/two-factor/setup/")
 LOGIN_PAGE = Redirect("/accounts/login/")
 
@@ -151,9 +167,12 @@ class Route:
 
 
 CBE = {"cbe": "{cbe}"}
+LINK = "the e-mailed link (its token)"
 ROUTES: dict[str, Route] = {
     # --- the home page: the first e-Box of the person --------------------------------------------
-    "home": Route({}, Try(public(LOGIN_PAGE, signed_in=Redirect("/e/")))),
+    "home": Route(
+        {}, Try(public(LOGIN_PAGE, signed_in=Redirect("/e/"), text="anyone (signed in: to their e-Box)"))
+    ),
     # --- signing up and in (visitors) --------------------------------------------------------------
     "accounts:login": Route(
         {},
@@ -181,9 +200,11 @@ ROUTES: dict[str, Route] = {
         {}, Try(public(200)), Try(public(LOGIN_PAGE), {"email": "newcomer@example.be"})
     ),
     "accounts:verify_email": Route(
-        {"token": "any-token"}, Try(public(Redirect("/accounts/verify/confirm/")))
+        {"token": "any-token"}, Try(public(Redirect("/accounts/verify/confirm/"), text=LINK))
     ),
-    "accounts:verify_email_confirm": Route({}, Try(public(400)), Try(public(400), {"password": "x"})),
+    "accounts:verify_email_confirm": Route(
+        {}, Try(public(400, text=LINK)), Try(public(400, text=LINK), {"password": "x"})
+    ),
     "accounts:password_reset": Route(
         {},
         Try(public(200)),
@@ -193,9 +214,9 @@ ROUTES: dict[str, Route] = {
     "accounts:password_reset_complete": Route({}, Try(public(200))),
     "accounts:password_reset_confirm": Route(
         {"uidb64": "MQ", "token": "set-password"},
-        Try(public(200)),
+        Try(public(200, text=LINK)),
         Try(
-            public(200),
+            public(200, text=LINK),
             {"new_password1": "a long enough passphrase", "new_password2": "a long enough passphrase"},
         ),
     ),
@@ -253,15 +274,19 @@ ROUTES: dict[str, Route] = {
     ),
     # --- invitations and e-mailed links (the token is the authority) -----------------------------
     "accounts:invitation": Route(
-        {"token": "{invitation_token}"}, Try(public(Redirect("/accounts/invitations/accept/")))
+        {"token": "{invitation_token}"}, Try(public(Redirect("/accounts/invitations/accept/"), text=LINK))
     ),
-    "accounts:invitation_accept": Route({}, Try(public(404)), Try(public(404))),
-    "accounts:link_removal": Route({"token": "{removal_token}"}, Try(public(200)), Try(public(200))),
-    "accounts:link_removal_report": Route({"token": "{removal_token}"}, Try(public(405)), Try(public(200))),
+    "accounts:invitation_accept": Route({}, Try(public(404, text=LINK)), Try(public(404, text=LINK))),
+    "accounts:link_removal": Route(
+        {"token": "{removal_token}"}, Try(public(200, text=LINK)), Try(public(200, text=LINK))
+    ),
+    "accounts:link_removal_report": Route(
+        {"token": "{removal_token}"}, Try(public(405)), Try(public(200, text=LINK))
+    ),
     "mailbox:confirm_address": Route(
         {"cbe": "{cbe}", "token": "{confirm_token}"},
-        Try(public(200)),
-        Try(public(200)),
+        Try(public(200, text=LINK)),
+        Try(public(200, text=LINK)),
         foreign=("confirm_token",),
         foreign_outcome=400,
     ),
@@ -579,3 +604,42 @@ def test_b_objects_in_a_urls_are_never_reached(portal, name, method):
         elif not getattr(response, "streaming", False) and B_SUBJECT.encode() in response.content:
             wrong[standing] = "the answer shows B's message"
     assert wrong == {}, f"{method.upper()} {url}"
+
+
+# --- docs/permissions.md is the code ------------------------------------------------------------------
+
+
+def portal_url_patterns() -> dict[str, str]:
+    """URL name -> the path pattern people see (``/accounts/e/<cbe>/people/``)."""
+    found = {}
+
+    def walk(patterns, namespace: str | None, prefix: str):
+        for pattern in patterns:
+            text = prefix + str(pattern.pattern)
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, pattern.namespace or namespace, text)
+            elif namespace in ("accounts", "mailbox") or (namespace is None and pattern.name == "home"):
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                found[name] = "/" + re.sub(r"<\w+:(\w+)>", r"<\1>", text)
+
+    walk(get_resolver().url_patterns, None, "")
+    return found
+
+
+def pages_table() -> str:
+    """Every page of the portal and what it checks (the pages table of docs/permissions.md)."""
+    patterns = portal_url_patterns()
+    rows = [
+        f"| `{patterns[name]}` | {route.get.rule.text} | {route.post.rule.text if route.post else '—'} |"
+        for name, route in sorted(ROUTES.items(), key=lambda item: patterns[item[0]])
+    ]
+    return "\n".join(["| page | GET | POST |", "|---|---|---|", *rows])
+
+
+def test_docs_permissions_md_carries_the_matrices_and_every_page():
+    import coffre
+    from coffre.accounts.permissions import firm_matrix_table, matrix_table
+
+    doc = (Path(coffre.__file__).resolve().parents[2] / "docs" / "permissions.md").read_text(encoding="utf-8")
+    for table in (matrix_table(), firm_matrix_table(), pages_table()):
+        assert table in doc, f"docs/permissions.md must carry this table, as it is:\n{table}"
