@@ -13,6 +13,8 @@ import datetime as dt
 import json
 import os
 import secrets
+import shlex
+import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -82,6 +84,15 @@ DOCUMENTS = [
       "reference": {"structured": "+++090/9337/55493+++"}, "due": "2027-01-31"}),
     ("SPF", "MYMINFIN", "AVERTISSEMENT_EXTRAIT_ROLE", {"fr": "Avertissement-extrait de rôle - impôt des sociétés"},
      ["SPF Finances", "Avertissement-extrait de rôle", "Exercice d'imposition 2026", "Solde: 0,00 EUR"], None),
+    ("ONSS", "DMFA", "ATTEST", {"fr": "Accusé de réception de la déclaration DmfA - 3e trimestre",
+                                 "nl": "Ontvangstbewijs van de DmfA-aangifte - 3de kwartaal"},
+     ["Office national de sécurité sociale", "Accusé de réception", "Déclaration DmfA 2026/3",
+      "Boulangerie Dupont SRL", "Travailleurs déclarés: 6"], None),
+    ("SPF", "MYMINFIN", "AVIS_PAIEMENT", {"fr": "Précompte professionnel - avis de paiement de décembre",
+                                           "nl": "Bedrijfsvoorheffing - betalingsbericht december"},
+     ["SPF Finances", "Précompte professionnel", "Période: 12/2026", "Montant: 2.317,40 EUR"],
+     {"amount": "2317.40", "vat": "0.00", "iban": "BE33679200299946", "bic": "PCHQBEBB",
+      "reference": {"structured": "+++461/0532/13411+++"}, "due": "2027-01-15"}),
 ]
 
 
@@ -178,19 +189,42 @@ class Command(BaseCommand):
             return
         self.stdout.write(
             f"Demo data ready ({published} new document(s)).\n"
-            f"  Operator console: /admin/  e-mail {ADMIN_EMAIL}, password {password}\n"
+            f"  Operator console: {portal_url()}admin/  e-mail {ADMIN_EMAIL}, password {password}\n"
             f"  Demo e-Box: Boulangerie Dupont SRL ({BAKERY})\n"
             f"  Webservice clients (keys under {directory}):\n"
             + "".join(f"    {name}: {info['client_id']} (enterprise {info['enterprise']})\n"
                       for name, info in clients.items())
-            + "  Portal (/accounts/login/), people of the bakery:\n"
+            + f"  Portal: {portal_url()}accounts/login/ (once `coffre run` listens), the bakery's people:\n"
             + "".join(_person_line(person) for person in people)
         )
+
+
+def portal_url() -> str:
+    """Where the portal will be: COFFRE_BASE_URL, else the first address `coffre run` binds."""
+    if settings.COFFRE_BASE_URL:
+        return settings.COFFRE_BASE_URL + "/"
+    bind = (os.environ.get("COFFRE_BIND") or "127.0.0.1:8000").split(",")[0].strip()
+    if bind.startswith(("unix:", "fd://")):
+        return "/"
+    host, _, port = bind.rpartition(":")
+    if not host:
+        host, port = bind, "8000"
+    if host in ("0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}/"
+
+
+def coffre_command() -> str:
+    """How to run `coffre` as this command was run (`.venv/bin/coffre` under `make run`)."""
+    program = sys.argv[0] if sys.argv else ""
+    return shlex.quote(program) if os.path.basename(program) == "coffre" else "coffre"
 
 
 def _person_line(person: dict) -> str:
     line = f"    {person['role']}: e-mail {person['email']}, password {person['password']}\n"
     if "totp_secret" in person:
-        line += (f"      authenticator key {person['totp_secret']}"
-                 f" (or print a current code: coffre demo-totp {person['email']})\n")
+        line += (
+            f"      two-factor code: {coffre_command()} demo-totp {person['email']}"
+            f" (or add the key {person['totp_secret']} to an authenticator app)\n"
+        )
     return line
