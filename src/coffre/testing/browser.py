@@ -196,7 +196,8 @@ def browser(monkeypatch) -> Iterator[Browser]:
             yield chromium
         finally:
             chromium.close()
-    connections.close_all()
+            # Inside the loop's context: the connections the test's ORM calls opened there.
+            connections.close_all()
 
 
 @pytest.fixture
