@@ -6,6 +6,7 @@ Playwright cannot download its own browsers here (``playwright install`` fails),
 ``CHROMIUM_ARGS``: headless, no sandbox (containers), no GPU, and none of the background traffic
 Chromium starts by itself (QUIC, component updates, sync, first-run pages), which the tests'
 network guard would not see (Chromium is a subprocess) and which has nothing to do with the test.
+``COFFRE_CHROMIUM`` names another Chromium binary.
 
 Fixtures (a pytest plugin, registered by the repository's conftest.py):
 
