@@ -155,3 +155,23 @@ def test_without_standing_there_is_no_enterprise_menu(portal):
     assert response.status_code == 404
     assert enterprise_nav(Navs(response.content.decode())) == ""
     assert "Alpha SRL" not in response.content.decode()
+
+
+def test_the_header_names_ten_enterprises_and_leads_to_all_of_them(portal, world):
+    from coffre.accounts import services_firms
+    from coffre.accounts.services import register_enterprise
+    from coffre.accounts.tests.portal_people import ACTOR
+    from coffre.core.cbe import make_cbe
+
+    for number in range(11):
+        client = register_enterprise(make_cbe(5_000_000 + number), f"Client {number:02}", ACTOR).enterprise
+        services_firms.grant_firm_access(client, world.fidu, granted_by=world.paula, actor=ACTOR)
+    felix = Navs(client_of("firm_collaborator", portal).get("/accounts/settings/").content.decode())
+    assert len(felix.labels("Your enterprises")) == 11  # ten, and the way to all of them
+    assert felix.navs["Your enterprises"][-1] == {
+        "href": "/accounts/portfolio/",
+        "current": None,
+        "text": "All your enterprises",
+    }
+    bob = Navs(client_of("member", portal).get("/accounts/settings/").content.decode())
+    assert bob.labels("Your enterprises") == ["Alpha SRL"]
