@@ -26,6 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coffre.accounts.selectors import language_of_address
 from coffre.audit.services import Actor, record
 from coffre.core import ratelimit
 from coffre.core.mail import send_templated_mail
@@ -101,7 +102,7 @@ def _send_confirmation(ebox: Ebox, token: str, *, requested_by: str, language: s
             "expires_at": ebox.pending_expires_at,
             "requested_by": requested_by,
         },
-        language,
+        language_of_address(ebox.pending_email, language),
     )
 
 
@@ -117,7 +118,8 @@ def request_address_change(
     """Make ``email`` the pending notification address and send it a confirmation link.
 
     ``requested_by`` is the e-mail address of the person asking (shown in the mail, and the key of
-    the per-person limit); ``link_for(token)`` makes the absolute confirmation URL.
+    the per-person limit); ``link_for(token)`` makes the absolute confirmation URL. The mail is in
+    the language of the person who signs in with the new address, else in ``language``.
     """
     email = email.strip()
     current = ebox.notification_email.strip().lower()
@@ -242,7 +244,7 @@ def confirm_address(token: str, cbe: str, *, actor: Actor) -> Ebox:
                     "email": ebox.notification_email,
                     "phrase": ebox.anti_phishing_phrase,
                 },
-                ebox.enterprise.language,
+                language_of_address(previous, ebox.enterprise.language),
             )
     return ebox
 
