@@ -242,7 +242,7 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
             publisher_client_id=publisher.client_id,
             **message_search_texts(draft.subject, draft.business_data, draft.for_attention),
         )
-        store.stage(ebox.enterprise_id, contents)
+        store.stage(contents)
         with transaction.atomic():
             message.save(force_insert=True)
             attachments = Attachment.objects.bulk_create(

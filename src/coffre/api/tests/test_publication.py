@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from coffre.api.tests.conftest import A, B, ONSS, PDF, ROOT, SPF, b64url_digest, description, pdf_part
 from coffre.audit.models import AuditRecord
-from coffre.mailbox.models import Attachment, Blob, Message, PendingUpload
+from coffre.mailbox.models import Attachment, Blob, Message
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
@@ -31,7 +31,6 @@ def assert_refused(response, code="INVALID_INPUT", status=400):
 def nothing_stored(blob_dir: Path):
     assert not Message.objects.exists()
     assert not Blob.objects.exists()
-    assert not PendingUpload.objects.exists()
     assert not [p for p in blob_dir.rglob("*") if p.is_file()]
     assert not [name for name in os.listdir(settings.FILE_UPLOAD_TEMP_DIR) if name.startswith("spool-")]
 
