@@ -1,4 +1,4 @@
-"""INSERT statements for the hot paths, built once per process instead of once per row.
+"""SQL for the hot paths: INSERT statements built once per process, SELECTs converted by field.
 
 ``Model.save()`` and ``bulk_create`` compile their SQL anew on every call: about 0.1 ms of
 Python per INSERT before the database does any work, and the statements of a publication run
@@ -9,10 +9,20 @@ dates and decimals are what ``save()`` would store on SQLite and on PostgreSQL a
 
 What it does not do, on purpose: no signals (like ``bulk_create``), no validation, no
 inheritance. Use it for plain models written by a service that has already checked everything.
+
+The ORM's look-ups cost more still (a SELECT joined over two tables: about 0.4 ms to build
+against 0.03 ms to run). ``fetch_one`` and ``fetch_all`` run a written SELECT and convert each
+column as the ORM would for the model field it names (``Field.from_db_value`` and the backend's
+converters: JSON text, SQLite's date-times and booleans), so that the rows are the same Python
+values on SQLite and PostgreSQL. Keep such SQL portable (double-quoted names, ``%s``), next to
+the selector that uses it, and covered by a test of that selector.
 """
 
+from collections.abc import Sequence
+
 from django.db import connections
-from django.db.models import Model
+from django.db.models import Field, Model
+from django.db.models.expressions import Col
 
 _statements: dict[tuple, tuple[str, list]] = {}
 
@@ -62,3 +72,54 @@ def insert(instances: list[Model], *, using: str = "default", ignore_conflicts_o
         instance._state.adding = False
         instance._state.db = using
     return len(returned)
+
+
+_converters: dict[tuple, list] = {}
+
+
+def _converters_of(fields: Sequence[Field | None], connection) -> list:
+    key = (tuple(fields), connection.vendor)
+    cached = _converters.get(key)
+    if cached is None:
+        cached = []
+        for field in fields:
+            if field is None:  # a computed column: as the database gives it
+                cached.append(None)
+                continue
+            column = Col(field.model._meta.db_table, field)
+            functions = [*connection.ops.get_db_converters(column), *column.get_db_converters(connection)]
+            cached.append((column, functions) if functions else None)
+        _converters[key] = cached
+    return cached
+
+
+def _converted(row: tuple, converters: list, connection) -> tuple:
+    values = list(row)
+    for index, converter in enumerate(converters):
+        if converter is not None:
+            column, functions = converter
+            for function in functions:
+                values[index] = function(values[index], column, connection)
+    return tuple(values)
+
+
+def fetch_all(sql: str, params: Sequence, fields: Sequence[Field | None], *, using: str = "default") -> list[tuple]:
+    """The rows of ``sql``, column ``i`` converted as the model field ``fields[i]`` (None: as is)."""
+    connection = connections[using]
+    converters = _converters_of(fields, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [_converted(row, converters, connection) for row in cursor.fetchall()]
+
+
+def fetch_one(sql: str, params: Sequence, fields: Sequence[Field | None], *, using: str = "default") -> tuple | None:
+    connection = connections[using]
+    converters = _converters_of(fields, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return None if row is None else _converted(row, converters, connection)
+
+
+def field(model: type[Model], name: str) -> Field:
+    return model._meta.get_field(name)
