@@ -347,6 +347,36 @@ def test_an_inactive_recipient_is_refused(world):
     assert_refused(world.sender.publish(description(recipient=B), pdf_part()))
 
 
+def test_a_revoked_authorisation_refuses_the_very_next_publication(world, isolated_blob_storage):
+    """No cache between the reference data and publication: the next request sees the change."""
+    from coffre.audit.services import Actor
+    from coffre.mailbox import reference
+
+    assert world.sender.publish(description(), pdf_part()).status_code == 201
+    reference.set_message_type(  # ATTEST no longer through DMFA
+        "ATTEST", Actor.cli("test"), name={"fr": "Attestation", "nl": "Attest", "de": "Bescheinigung"},
+        validity_number=1, validity_unit="year", organizations=[ONSS], applications=[],
+    )
+    assert_refused(world.sender.publish(description(), pdf_part(b"%PDF-1.7 other")), "INVALID_SENDER")
+    assert world.sender.publish(description(senderApplicationId=...), pdf_part(b"%PDF-1.7 other")).status_code == 201
+    reference.set_message_type(  # and no longer for ONSS at all
+        "ATTEST", Actor.cli("test"), name={"fr": "Attestation"}, validity_number=1, validity_unit="year",
+        organizations=[SPF],
+    )
+    assert_refused(world.sender.publish(description(senderApplicationId=...), pdf_part(b"%PDF-1.7 third")),
+                   "INVALID_SENDER")
+    assert Message.objects.count() == 2
+
+
+def test_a_recipient_deactivated_meanwhile_is_refused_at_once(world):
+    from coffre.accounts.services import register_enterprise
+    from coffre.audit.services import Actor
+
+    assert world.sender.publish(description(recipient=B), pdf_part()).status_code == 201
+    register_enterprise(B, "Charlie SRL", Actor.cli("test"), active=False)
+    assert_refused(world.sender.publish(description(recipient=B), pdf_part()))
+
+
 def test_beyond_the_official_implementation(world):
     """Several languages, payment data, an explicit expiration date, a body annex."""
     response = world.sender.publish(
