@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from coffre.accounts.models import Enterprise
 from coffre.audit.services import Actor, record
+from coffre.core import rows
 from coffre.mailbox import selectors_publication, store
 from coffre.mailbox.models import (
     Attachment,
@@ -201,25 +202,28 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
             **message_search_texts(draft.subject, draft.business_data, draft.for_attention),
         )
         store.stage(contents)
+        # The rows are written with statements built once per process (coffre.core.rows): the
+        # ORM's per-call SQL building is work done while SQLite's single writer is held.
         with transaction.atomic():
-            message.save(force_insert=True)
-            attachments = Attachment.objects.bulk_create(
-                [
-                    Attachment(
-                        message=message,
-                        attachment_id=str(uuid.uuid4()),
-                        position=position,
-                        title=item.title,
-                        file_name=item.file_name,
-                        media_type=item.media_type,
-                        main_content=item.main_content,
-                        signed=item.signed,
-                        blob=store.adopt(recipient.enterprise_id, item.content),
-                    )
-                    for position, item in enumerate(draft.attachments)
-                ]
-            )
-            payment = _create_payment(message, draft.payment)
+            rows.insert([message])
+            attachments = [
+                Attachment(
+                    message=message,
+                    attachment_id=str(uuid.uuid4()),
+                    position=position,
+                    title=item.title,
+                    file_name=item.file_name,
+                    media_type=item.media_type,
+                    main_content=item.main_content,
+                    signed=item.signed,
+                    blob=store.adopt(recipient.enterprise_id, item.content),
+                )
+                for position, item in enumerate(draft.attachments)
+            ]
+            rows.insert(attachments)
+            payment = _payment(message, draft.payment)
+            if payment is not None:
+                rows.insert([payment])
             record(
                 actor,
                 "publishMessage",
@@ -238,10 +242,10 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
     return Published(message.message_id, expiration, no_digital_user=recipient.last_consulted_at is None)
 
 
-def _create_payment(message: Message, draft: PaymentDraft | None) -> PaymentData | None:
+def _payment(message: Message, draft: PaymentDraft | None) -> PaymentData | None:
     if draft is None:
         return None
-    return PaymentData.objects.create(
+    return PaymentData(
         message=message,
         payment_data_id=draft.payment_data_id or str(uuid.uuid4()),
         amount=draft.amount,

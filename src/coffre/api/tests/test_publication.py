@@ -457,13 +457,14 @@ def test_an_oversized_request_is_refused_before_reading(world, settings, isolate
 
 
 def test_a_message_is_visible_only_once_committed(world, isolated_blob_storage, monkeypatch):
-    """A failure inside the transaction leaves no message and removes the stored content."""
+    """A failure inside the transaction (its last statement: the audit record, after the message,
+    its blob and attachment rows) leaves no message and removes the stored content."""
     from coffre.mailbox import services
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_create_payment", broken)
+    monkeypatch.setattr(services, "record", broken)
     response = world.sender.publish(description(), pdf_part())
     assert response.status_code == 500
     assert code_of(response) == "INTERNAL_ERROR"
