@@ -20,7 +20,6 @@ import datetime as dt
 import hashlib
 import logging
 import os
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -79,11 +78,16 @@ class StagedContent:
             pass
 
 
+def _private_file(path: str, flags: int) -> int:
+    return os.open(path, flags | os.O_CLOEXEC, 0o600)
+
+
 class BlobWriter:
     def __init__(self):
-        self._spool = tempfile.NamedTemporaryFile(
-            dir=settings.FILE_UPLOAD_TEMP_DIR, prefix="spool-", delete=False
-        )
+        # A plain unbuffered file: the sealer writes whole segments, and tempfile's wrapper cost
+        # a tenth of a millisecond per publication for nothing.
+        path = os.path.join(settings.FILE_UPLOAD_TEMP_DIR, f"spool-{uuid.uuid4().hex}")
+        self._spool = open(path, "xb", buffering=0, opener=_private_file)
         self._hash = hashlib.sha256()
         self._sealer = EncryptingWriter(self._spool, keyring(), PURPOSE)
         self._head = bytearray()
@@ -98,7 +102,6 @@ class BlobWriter:
 
     def finish(self) -> StagedContent:
         self._sealer.close()
-        self._spool.flush()
         if settings.COFFRE_BLOB_FSYNC:
             os.fsync(self._spool.fileno())
         self._spool.close()

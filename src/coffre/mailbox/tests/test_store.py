@@ -139,3 +139,12 @@ def test_large_content_is_verified_then_streamed(scope):
     verified = store.open_verified(blob)
     assert verified._chunks is None  # not kept in memory
     assert b"".join(verified) == data
+
+
+def test_the_spool_is_private_and_goes_when_aborted():
+    writer = store.BlobWriter()
+    writer.write(MARKER)
+    path = Path(writer._spool.name)
+    assert path.stat().st_mode & 0o777 == 0o600
+    writer.abort()
+    assert not path.exists()
