@@ -27,6 +27,7 @@ import secrets
 import shutil
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import common
@@ -126,6 +127,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--warmup", type=int, default=50)
     parser.add_argument("--profile", help="write a pyinstrument HTML profile here (.txt for text)")
+    parser.add_argument("--threads", type=int, default=1, help="send the measured requests from this many threads")
+    parser.add_argument("--switch-interval", type=float, help="sys.setswitchinterval for the run (seconds)")
     args = parser.parse_args()
     if args.what in ("publication", "bare"):
         var_dir = VAR_BENCH / f"inprocess-{args.what}"
@@ -154,9 +157,16 @@ def main() -> None:
 
         profiler = Profiler(interval=0.0002)
         profiler.start()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
+    measured_requests = requests[args.warmup + 1 :]
     cpu, wall = time.process_time(), time.perf_counter()
-    for environ, expected in requests[args.warmup + 1 :]:
-        _call(application, environ, expected)
+    if args.threads == 1:
+        for environ, expected in measured_requests:
+            _call(application, environ, expected)
+    else:
+        with ThreadPoolExecutor(args.threads) as pool:
+            list(pool.map(lambda request: _call(application, *request), measured_requests))
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     if profiler is not None:
         profiler.stop()
