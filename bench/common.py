@@ -28,6 +28,12 @@ PYTHON = sys.executable
 # blob, SQLite's write lock) without a process switch.
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 THREADS = int(os.environ.get("BENCH_THREADS", "4"))
+# Settings of the production configuration a run may override (docs/benchmarks.md, the sweep).
+_OVERRIDES = (
+    ("BENCH_WORKERS", "COFFRE_WEB_WORKERS"),
+    ("BENCH_THREADS", "COFFRE_WEB_THREADS"),
+    ("BENCH_ACCESS_LOG", "COFFRE_WEB_ACCESS_LOG"),
+)
 
 
 def log(message: str) -> None:
@@ -99,7 +105,7 @@ def server_description() -> str:
     if has_gunicorn_conf():
         overrides = " ".join(
             f"{setting}={os.environ[name]}"
-            for name, setting in (("BENCH_WORKERS", "COFFRE_WEB_WORKERS"), ("BENCH_THREADS", "COFFRE_WEB_THREADS"))
+            for name, setting in _OVERRIDES
             if name in os.environ
         )
         return "gunicorn -c python:coffre.gunicorn_conf (the production configuration" + (
@@ -150,9 +156,9 @@ class Server:
 
     def __enter__(self) -> "Server":
         env = phase_env(self.var_dir, COFFRE_BIND=f"127.0.0.1:{self.port}")
-        # With the production configuration, BENCH_WORKERS / BENCH_THREADS (when given) go to its
-        # own settings; without them it runs with its defaults.
-        for name, setting in (("BENCH_WORKERS", "COFFRE_WEB_WORKERS"), ("BENCH_THREADS", "COFFRE_WEB_THREADS")):
+        # With the production configuration, BENCH_WORKERS / BENCH_THREADS / BENCH_ACCESS_LOG (when
+        # given) go to its own settings; without them it runs with its defaults.
+        for name, setting in _OVERRIDES:
             if name in os.environ:
                 env[setting] = os.environ[name]
         self._log = open(self.log_path, "ab")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from common import log
 
-VERSION = "1"
+VERSION = "2"  # 2: generated on the schema with accounts.User (version 1 data sets no longer migrate)
 SEED = 20261123
 
 # (organization CBE seed, short names, applications, message types)

@@ -125,7 +125,10 @@ def _load(server: Server, plan: dict, var_dir: Path) -> dict:
     result["server_cpu_ms"] = result["server_cpu_s"] / max(1, result["requests_total"]) * 1000
     result["client_cpu_ms"] = result["client_cpu_s"] / max(1, result["requests_total"]) * 1000
     if result["errors"]:
-        raise SystemExit(f"publication bench: unexpected answers: {result['errors']}")
+        # The server's own account of them: its log without the access lines.
+        lines = [line for line in server.log_path.read_text(errors="replace").splitlines()
+                 if not line.startswith("127.0.0.1 - ")]
+        raise SystemExit(f"publication bench: unexpected answers: {result['errors']}\n" + "\n".join(lines[-80:]))
     latencies = result.pop("latencies")
     result.update(latency_summary(latencies))
     return result

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from coffre.accounts.services import register_enterprise
 from coffre.audit.services import Actor
-from coffre.mailbox import reference, store
+from coffre.mailbox import orphans, reference
 from coffre.mailbox.models import Blob, Message
 from coffre.oauth import scopes
 from coffre.oauth import services as oauth_services
@@ -112,7 +112,7 @@ def test_a_server_killed_mid_upload_leaves_nothing_visible(tokens):
         answer = connection.getresponse()
         assert (answer.status, json.loads(answer.read())) == (200, {"items": [], "totalItems": 0})
 
-    store.cleanup_orphans(now=timezone.now() + store.ORPHAN_GRACE + timedelta(minutes=1))
+    orphans.cleanup_orphans(now=timezone.now() + orphans.ORPHAN_GRACE + timedelta(hours=1))
     assert not spool_files()
 
 

@@ -13,7 +13,7 @@ import sys
 
 from gunicorn.glogging import Logger
 
-from coffre.core.env import env_int, env_list, env_str
+from coffre.core.env import env_bool, env_int, env_list, env_str
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coffre.settings")
 
@@ -40,7 +40,7 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # The control socket lives at one fixed path per user: several servers would fight over it.
 control_socket_disable = True
 
-accesslog = "-"
+accesslog = "-" if env_bool("COFFRE_WEB_ACCESS_LOG", True) else None
 errorlog = "-"
 loglevel = env_str("COFFRE_LOG_LEVEL", "info").lower()
 

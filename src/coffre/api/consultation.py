@@ -138,7 +138,9 @@ def patch_messages(request, payload: MessagesToUpdate):
     summary="Get a message by its messageId.",
 )
 def get_message(request, messageId: str):
-    message = own_message(request, messageId)
+    message = selectors.listed_message(own_ebox(request), messageId)
+    if message is None:
+        raise not_found(f"Message {messageId}")
     body = presenters.message(message, presenters.base_url(request))
     audit_read(request, {"messageId": messageId})
     return JsonResponse(body)
@@ -153,7 +155,7 @@ def get_message(request, messageId: str):
 )
 def get_attachments(request, messageId: str):
     message = own_message(request, messageId)
-    body = presenters.attachments(message, presenters.base_url(request))
+    body = presenters.attachments(list(message.attachments.all()), messageId, presenters.base_url(request))
     audit_read(request, {"messageId": messageId, "attachmentIds": [a["attachmentId"] for a in body["items"]]})
     return JsonResponse(body)
 

@@ -14,6 +14,7 @@ from coffre.api.base import REGISTRY_ROOT
 from coffre.mailbox.models import Attachment, Logo, Message, MessageType, PaymentData, SenderApplication
 from coffre.mailbox.models import SenderOrganization
 from coffre.mailbox.selectors import Summary
+from coffre.mailbox.selectors_rows import ListedAttachment, ListedMessage, ListedPayment
 from coffre.mailbox.translations import fill
 
 
@@ -55,7 +56,7 @@ def ebox_summary(data: Summary) -> dict:
     return body
 
 
-def attachment(item: Attachment, message_id: str, root: str) -> dict:
+def attachment(item: Attachment | ListedAttachment, message_id: str, root: str) -> dict:
     body = {
         "attachmentId": item.attachment_id,
         "fileName": item.file_name,
@@ -70,12 +71,12 @@ def attachment(item: Attachment, message_id: str, root: str) -> dict:
     return body
 
 
-def attachments(message: Message, root: str) -> dict:
-    items = [attachment(item, message.message_id, root) for item in message.attachments.all()]
-    return {"items": items, "totalItems": len(items)}
+def attachments(items: list[Attachment | ListedAttachment], message_id: str, root: str) -> dict:
+    shaped = [attachment(item, message_id, root) for item in items]
+    return {"items": shaped, "totalItems": len(shaped)}
 
 
-def payment_data(payment: PaymentData) -> dict:
+def payment_data(payment: PaymentData | ListedPayment) -> dict:
     body = {
         "paymentDataId": payment.payment_data_id,
         "amount": float(payment.amount),
@@ -102,7 +103,7 @@ def business_data(items: list) -> dict:
     return {"items": shaped, "totalItems": len(shaped)}
 
 
-def message(item: Message, root: str) -> dict:
+def message(item: ListedMessage, root: str) -> dict:
     body = {
         "messageId": item.message_id,
         "subject": fill(item.subject),
@@ -111,9 +112,9 @@ def message(item: Message, root: str) -> dict:
         "readStatus": item.read_at is not None,
         "visible": item.visible,
         "registeredMail": item.registered_mail,
-        "messageTypeId": item.message_type_code,  # codes annotated by selectors.with_details
+        "messageTypeId": item.message_type_code,
         "senderOrganizationId": item.organization_code,
-        "attachments": attachments(item, root),
+        "attachments": attachments(item.attachments, item.message_id, root),
         "bodyMainContent": item.body_main_content,
         "replyAuthorized": item.reply_authorized,
     }
@@ -125,9 +126,8 @@ def message(item: Message, root: str) -> dict:
     _put(body, "forTheAttentionOf", attention)
     if item.application_code:
         body["senderApplicationId"] = item.application_code
-    payment = getattr(item, "payment_data", None)
-    if payment is not None:
-        body["paymentData"] = payment_data(payment)
+    if item.payment_data is not None:
+        body["paymentData"] = payment_data(item.payment_data)
     if item.business_data:
         body["businessDataList"] = business_data(item.business_data)
     return body

@@ -3,6 +3,10 @@
 ``record`` must be called inside the transaction of the state change it describes, so that the
 change and its record commit together or not at all. It never stores a secret: callers pass the
 SHA-256 of an access token, never the token.
+
+Every API call writes a record, so ``record`` is three statements built once per process
+(``coffre.core.rows``): read and lock the head, insert the record, move the head. The ORM's
+get_or_create, bulk_create and update took half a millisecond more, inside the transaction.
 """
 
 import datetime
@@ -11,10 +15,11 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from coffre.audit.models import AuditHead, AuditRecord
+from coffre.core import rows
 
 GENESIS = "0" * 64
 
@@ -85,13 +90,30 @@ def _json_safe(value):
     return json.loads(json.dumps(value, default=str))
 
 
+_HEAD_FIELDS = (None, rows.field(AuditHead, "hash"))
+_MOVE_HEAD = 'UPDATE "audit_audithead" SET "seq" = %s, "hash" = %s WHERE "id" = 1'
+
+
+def _locked_head() -> tuple[int, str]:
+    """(seq, hash) of the end of the chain, its row locked until the transaction ends (on
+    SQLite the transaction already holds the database's write lock)."""
+    sql = 'SELECT "seq", "hash" FROM "audit_audithead" WHERE "id" = 1'
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    head = rows.fetch_one(sql, [], _HEAD_FIELDS)
+    if head is None:  # the very first record
+        created, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"hash": GENESIS})
+        head = (created.seq, created.hash)
+    return head
+
+
 def record(actor: Actor, action: str, *, status: int | None = None, details: dict | None = None) -> AuditRecord:
     """Append one record; call it inside the transaction of the change it describes."""
     # No savepoint of its own: a record that fails fails the caller's transaction with it.
     with transaction.atomic(savepoint=False):
-        head, _ = AuditHead.objects.select_for_update().get_or_create(pk=1, defaults={"hash": GENESIS})
+        head_seq, head_hash = _locked_head()
         entry = AuditRecord(
-            seq=head.seq + 1,
+            seq=head_seq + 1,
             timestamp=timezone.now(),
             actor_kind=actor.kind,
             actor=actor.name,
@@ -101,12 +123,13 @@ def record(actor: Actor, action: str, *, status: int | None = None, details: dic
             url=actor.url,
             status=status,
             details=_json_safe(details or {}),
-            prev_hash=head.hash,
+            prev_hash=head_hash,
         )
         # Microseconds are what the database keeps; the hash must cover the stored value.
         entry.hash = compute_hash(entry)
-        AuditRecord.objects.bulk_create([entry])
-        AuditHead.objects.filter(pk=1).update(seq=entry.seq, hash=entry.hash)
+        rows.insert([entry])
+        with connection.cursor() as cursor:
+            cursor.execute(_MOVE_HEAD, [entry.seq, entry.hash])
     return entry
 
 

@@ -11,6 +11,7 @@ This module must never log or put in an exception message a key or a plaintext b
 """
 
 import base64
+import functools
 import hashlib
 import os
 import struct
@@ -59,9 +60,7 @@ class MasterKey:
         return hashlib.sha256(b"coffre key id" + self.secret).digest()[:8]
 
     def kek(self, purpose: bytes) -> bytes:
-        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"coffre/" + purpose).derive(
-            self.secret
-        )
+        return _derived_kek(self.secret, purpose)
 
     @classmethod
     def from_b64(cls, text: str) -> "MasterKey":
@@ -77,6 +76,13 @@ class MasterKey:
 
     def to_b64(self) -> str:
         return base64.b64encode(self.secret).decode("ascii")
+
+
+@functools.lru_cache(maxsize=64)
+def _derived_kek(secret: bytes, purpose: bytes) -> bytes:
+    # Derived once per process and purpose: every blob written or read needs it, and HKDF went
+    # through OpenSSL's shared state each time, contended between threads (docs/benchmarks.md).
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"coffre/" + purpose).derive(secret)
 
 
 class Keyring:

@@ -77,6 +77,7 @@ def ensure_people(directory: Path, enterprise_cbe: str, actor: Actor) -> list[di
             ensure_authenticator(person, entry["totp_key"], actor)
             summary["totp_secret"] = authenticator_secret(entry["totp_key"])
         people.append(summary)
+    _ensure_firm(enterprise, actor)
     # Seed 000: the e-Box's notifications go to the principal's address (when none is set yet).
     from coffre.mailbox.models import Ebox
 
@@ -86,3 +87,21 @@ def ensure_people(directory: Path, enterprise_cbe: str, actor: Actor) -> list[di
         notification_verified_at=timezone.now(),
     )
     return people
+
+
+FIRM_NAME = "Fiduciaire Lebrun"
+
+
+def _ensure_firm(enterprise: Enterprise, actor: Actor) -> None:
+    """Sophie's accounting firm has the bakery in its portfolio, attached to her and a favourite,
+    so that a newcomer logged in as Sophie sees the portfolio pages (seed 002)."""
+    from coffre.accounts.models import Assignment, Favourite, User
+    from coffre.accounts.services_firms import attach, grant_firm_access, set_collaborator, set_up_firm
+
+    sophie = User.objects.get(email=PEOPLE[2][0])
+    firm = set_up_firm(FIRM_NAME, actor=actor).obj
+    collaborator = set_collaborator(firm, sophie, is_admin=True, actor=actor).obj
+    client_file = grant_firm_access(enterprise, firm, granted_by=None, actor=actor).obj
+    if not Assignment.objects.filter(collaborator=collaborator, client_file=client_file).exists():
+        attach(client_file, collaborator, actor=actor)
+    Favourite.objects.get_or_create(collaborator=collaborator, client_file=client_file)

@@ -137,15 +137,17 @@ class Blob(models.Model):
         constraints = [models.UniqueConstraint(fields=["scope", "sha256"], name="blob_once_per_scope")]
 
 
-class PendingUpload(models.Model):
-    """A blob written to storage whose message is not committed yet.
+class BlobSweep(models.Model):
+    """How far the search for orphan blobs has gone (one row, pk=1).
 
-    Recorded before the write and removed in the transaction that commits the message; a row that
-    outlives its grace period names an orphan left by a killed process (``cleanup_orphan_blobs``).
+    Blobs are written under hour buckets (``YYYY/MM/DD/HH/<name>``, UTC) before the transaction
+    that names them in a ``Blob`` commits; a process killed in between leaves a file that no
+    ``Blob`` names. ``coffre.mailbox.orphans`` compares each bucket, once it is older than a grace
+    period, with the ``Blob`` rows of its names, and then moves this mark past it: every bucket
+    that starts before ``swept_before`` has been checked and is never listed again.
     """
 
-    storage_name = models.CharField(max_length=200, unique=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    swept_before = models.DateTimeField()
 
 
 class Message(models.Model):

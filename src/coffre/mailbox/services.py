@@ -14,20 +14,19 @@ from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from coffre.accounts.models import Enterprise
 from coffre.audit.services import Actor, record
-from coffre.mailbox import store
+from coffre.core import rows
+from coffre.mailbox import selectors_publication, store
 from coffre.mailbox.models import (
     Attachment,
     Ebox,
     Message,
     MessageType,
     PaymentData,
-    SenderApplication,
-    SenderOrganization,
 )
 from coffre.mailbox.translations import LANGUAGES, in_language, search_text
 
@@ -126,7 +125,7 @@ def note_consultation(ebox: Ebox, now: datetime | None = None) -> None:
     )
 
 
-def expiration_for(message_type: MessageType, receipt: datetime) -> datetime:
+def expiration_for(message_type: MessageType | selectors_publication.Authorisation, receipt: datetime) -> datetime:
     number = message_type.validity_number
     delta = {
         "day": relativedelta(days=number),
@@ -149,80 +148,40 @@ def message_search_texts(subject: dict, business_data: list, for_attention: dict
     return texts
 
 
-def _authorised_sender(draft: MessageDraft, publisher: Publisher) -> tuple[int, int | None, MessageType]:
-    """The organization id, application id (or None) and message type of an allowed publication.
-
-    The usual case takes one query (this runs on every publication); when it finds nothing,
-    ``_refuse_sender`` looks again step by step to say what is wrong.
-    """
+def _authorised_sender(draft: MessageDraft, publisher: Publisher) -> selectors_publication.Authorisation:
     if draft.sender_organization_id != publisher.cbe:
         raise PublicationRefused(
             "INVALID_SENDER", "senderOrganizationId must be the CBE number of the token's enterprise."
         )
-    organization_id, application_id = draft.sender_organization_id, draft.sender_application_id
-    allowed = MessageType.objects.filter(
-        message_type_id=draft.message_type_id, organizations__organization_id=organization_id
-    ).annotate(organization_pk=F("organizations"))
-    if application_id is None:
-        message_type = allowed.first()
-    else:
-        message_type = (
-            allowed.filter(
-                applications__application_id=application_id,
-                applications__organizations__organization_id=organization_id,
-            )
-            .annotate(application_pk=F("applications"))
-            .first()
-        )
-    if message_type is None:
-        _refuse_sender(draft)
-    return message_type.organization_pk, getattr(message_type, "application_pk", None), message_type
+    key = (draft.sender_organization_id, draft.sender_application_id, draft.message_type_id)
+    allowed = selectors_publication.authorisation(*key)
+    if allowed is None:
+        raise PublicationRefused("INVALID_SENDER", selectors_publication.sender_refusal(*key))
+    return allowed
 
 
-def _refuse_sender(draft: MessageDraft) -> None:
-    organization = SenderOrganization.objects.filter(organization_id=draft.sender_organization_id).first()
-    if organization is None:
-        raise PublicationRefused(
-            "INVALID_SENDER", f"{draft.sender_organization_id} is not a registered sender organization."
-        )
-    if draft.sender_application_id is not None:
-        application = SenderApplication.objects.filter(
-            application_id=draft.sender_application_id, organizations=organization
-        ).first()
-        if application is None:
-            raise PublicationRefused(
-                "INVALID_SENDER",
-                f"senderApplicationId {draft.sender_application_id!r} is unknown or not an application "
-                "of the sender organization.",
-            )
-    raise PublicationRefused(
-        "INVALID_SENDER",
-        f"messageTypeId {draft.message_type_id!r} is unknown or may not be published by this sender.",
-    )
-
-
-def _recipient_ebox(cbe: str) -> Ebox:
-    ebox = Ebox.objects.select_related("enterprise").filter(enterprise__cbe=cbe, enterprise__active=True).first()
-    if ebox is None:
+def _recipient(cbe: str) -> selectors_publication.Recipient:
+    recipient = selectors_publication.recipient(cbe)
+    if recipient is None:
         raise PublicationRefused("INVALID_INPUT", f"The recipient {cbe} is not an active enterprise of this registry.")
-    return ebox
+    return recipient
 
 
 def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> Published:
     """Store a message with all its attachments in the recipient's e-Box, or nothing."""
     contents = [attachment.content for attachment in draft.attachments]
     try:
-        organization_pk, application_pk, message_type = _authorised_sender(draft, publisher)
-        ebox = _recipient_ebox(draft.recipient_cbe)
+        allowed = _authorised_sender(draft, publisher)
+        recipient = _recipient(draft.recipient_cbe)
         now = timezone.now()
-        expiration = draft.expiration_date or expiration_for(message_type, now)
+        expiration = draft.expiration_date or expiration_for(allowed, now)
         if expiration <= now:
             raise PublicationRefused("INVALID_INPUT", "expirationDate must be in the future.")
         # Everything that needs no database is prepared before the transaction: SQLite has one
         # writer at a time, so the time spent inside it bounds the publication rate.
         message = Message(
             message_id=str(uuid.uuid4()),
-            ebox=ebox,
+            ebox_id=recipient.ebox_id,
             subject=draft.subject,
             receipt_date=now,
             expiration_date=expiration,
@@ -230,9 +189,9 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
             for_attention_id=(draft.for_attention or {}).get("id", ""),
             for_attention_type=(draft.for_attention or {}).get("type", ""),
             for_attention_name=(draft.for_attention or {}).get("name", ""),
-            message_type=message_type,
-            sender_organization_id=organization_pk,
-            sender_application_id=application_pk,
+            message_type_id=allowed.message_type_pk,
+            sender_organization_id=allowed.organization_pk,
+            sender_application_id=allowed.application_pk,
             original_message_id=draft.original_message_id,
             body=draft.body,
             body_main_content=draft.body_main_content,
@@ -242,33 +201,36 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
             publisher_client_id=publisher.client_id,
             **message_search_texts(draft.subject, draft.business_data, draft.for_attention),
         )
-        store.stage(ebox.enterprise_id, contents)
+        store.stage(contents)
+        # The rows are written with statements built once per process (coffre.core.rows): the
+        # ORM's per-call SQL building is work done while SQLite's single writer is held.
         with transaction.atomic():
-            message.save(force_insert=True)
-            attachments = Attachment.objects.bulk_create(
-                [
-                    Attachment(
-                        message=message,
-                        attachment_id=str(uuid.uuid4()),
-                        position=position,
-                        title=item.title,
-                        file_name=item.file_name,
-                        media_type=item.media_type,
-                        main_content=item.main_content,
-                        signed=item.signed,
-                        blob=store.adopt(ebox.enterprise_id, item.content),
-                    )
-                    for position, item in enumerate(draft.attachments)
-                ]
-            )
-            payment = _create_payment(message, draft.payment)
+            rows.insert([message])
+            attachments = [
+                Attachment(
+                    message=message,
+                    attachment_id=str(uuid.uuid4()),
+                    position=position,
+                    title=item.title,
+                    file_name=item.file_name,
+                    media_type=item.media_type,
+                    main_content=item.main_content,
+                    signed=item.signed,
+                    blob=store.adopt(recipient.enterprise_id, item.content),
+                )
+                for position, item in enumerate(draft.attachments)
+            ]
+            rows.insert(attachments)
+            payment = _payment(message, draft.payment)
+            if payment is not None:
+                rows.insert([payment])
             record(
                 actor,
                 "publishMessage",
                 status=201,
                 details={
                     "messageId": message.message_id,
-                    "recipient": ebox.enterprise.cbe,
+                    "recipient": recipient.cbe,
                     "originalMessageId": draft.original_message_id or None,
                     "paymentDataId": payment.payment_data_id if payment else None,
                     "attachments": [_audit_attachment(item) for item in attachments],
@@ -277,13 +239,13 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
     except BaseException:
         store.abandon(contents)
         raise
-    return Published(message.message_id, expiration, no_digital_user=ebox.last_consulted_at is None)
+    return Published(message.message_id, expiration, no_digital_user=recipient.last_consulted_at is None)
 
 
-def _create_payment(message: Message, draft: PaymentDraft | None) -> PaymentData | None:
+def _payment(message: Message, draft: PaymentDraft | None) -> PaymentData | None:
     if draft is None:
         return None
-    return PaymentData.objects.create(
+    return PaymentData(
         message=message,
         payment_data_id=draft.payment_data_id or str(uuid.uuid4()),
         amount=draft.amount,

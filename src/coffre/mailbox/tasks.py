@@ -2,10 +2,10 @@
 
 from django_tasks import task
 
-from coffre.mailbox import store
+from coffre.mailbox import orphans
 
 
 @task()
 def cleanup_orphan_blobs() -> int:
     """Remove content left by publications that never committed (killed process, failure)."""
-    return store.cleanup_orphans()
+    return orphans.cleanup_orphans()

@@ -3,7 +3,8 @@
 ``authenticate_bearer`` is the one entry point the API uses: it turns the ``Authorization``
 header into a ``TokenContext`` (who calls, for which enterprise, with which scopes) or raises
 ``InvalidToken``. It runs on every API call, so it is one query on the unique index of the
-token hash, joined to the client and its enterprise.
+token hash, joined to the client and its enterprise, written in SQL (``coffre.core.rows``):
+the ORM took ten times longer to build it than the database to answer it.
 """
 
 import datetime
@@ -13,13 +14,34 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from coffre.accounts.models import Enterprise
 from coffre.audit.services import token_hash
+from coffre.core import rows
 from coffre.core.cbe import InvalidCBE, normalize_cbe
 from coffre.oauth.errors import InvalidToken, UnknownClient, UnknownEnterprise
 from coffre.oauth.models import AccessToken, WebserviceClient
 
 # RFC 6750 section 2.1: b64token. Tokens we issue are far shorter than the bound.
 _BEARER = re.compile(r"Bearer +([A-Za-z0-9\-._~+/]{1,512}=*) *", re.IGNORECASE)
+
+
+_TOKEN_SQL = """
+    SELECT c."client_id", c."active", c."enterprise_id", e."cbe", e."active", t."scopes", t."expires_at", t."revoked"
+    FROM "oauth_accesstoken" t
+    JOIN "oauth_webserviceclient" c ON c."id" = t."client_id"
+    JOIN "accounts_enterprise" e ON e."id" = c."enterprise_id"
+    WHERE t."token_sha256" = %s
+"""
+_TOKEN_FIELDS = (
+    rows.field(WebserviceClient, "client_id"),
+    rows.field(WebserviceClient, "active"),
+    None,
+    rows.field(Enterprise, "cbe"),
+    rows.field(Enterprise, "active"),
+    rows.field(AccessToken, "scopes"),
+    rows.field(AccessToken, "expires_at"),
+    rows.field(AccessToken, "revoked"),
+)
 
 
 @dataclass(frozen=True)
@@ -47,20 +69,7 @@ def authenticate_bearer(request) -> TokenContext:
     if match is None:
         raise InvalidToken("the Authorization header is not of the form 'Bearer <access token>'")
     digest = token_hash(match.group(1))
-    row = (
-        AccessToken.objects.filter(token_sha256=digest)
-        .values_list(
-            "client__client_id",
-            "client__active",
-            "client__enterprise_id",
-            "client__enterprise__cbe",
-            "client__enterprise__active",
-            "scopes",
-            "expires_at",
-            "revoked",
-        )
-        .first()
-    )
+    row = rows.fetch_one(_TOKEN_SQL, [digest], _TOKEN_FIELDS)
     if row is None:
         raise InvalidToken("the access token is unknown")
     client_id, client_active, enterprise_id, cbe, enterprise_active, scopes, expires_at, revoked = row

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from coffre.api.tests.conftest import A, B, ONSS, PDF, ROOT, SPF, b64url_digest, description, pdf_part
 from coffre.audit.models import AuditRecord
-from coffre.mailbox.models import Attachment, Blob, Message, PendingUpload
+from coffre.mailbox.models import Attachment, Blob, Message
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
@@ -31,7 +31,6 @@ def assert_refused(response, code="INVALID_INPUT", status=400):
 def nothing_stored(blob_dir: Path):
     assert not Message.objects.exists()
     assert not Blob.objects.exists()
-    assert not PendingUpload.objects.exists()
     assert not [p for p in blob_dir.rglob("*") if p.is_file()]
     assert not [name for name in os.listdir(settings.FILE_UPLOAD_TEMP_DIR) if name.startswith("spool-")]
 
@@ -348,6 +347,36 @@ def test_an_inactive_recipient_is_refused(world):
     assert_refused(world.sender.publish(description(recipient=B), pdf_part()))
 
 
+def test_a_revoked_authorisation_refuses_the_very_next_publication(world, isolated_blob_storage):
+    """No cache between the reference data and publication: the next request sees the change."""
+    from coffre.audit.services import Actor
+    from coffre.mailbox import reference
+
+    assert world.sender.publish(description(), pdf_part()).status_code == 201
+    reference.set_message_type(  # ATTEST no longer through DMFA
+        "ATTEST", Actor.cli("test"), name={"fr": "Attestation", "nl": "Attest", "de": "Bescheinigung"},
+        validity_number=1, validity_unit="year", organizations=[ONSS], applications=[],
+    )
+    assert_refused(world.sender.publish(description(), pdf_part(b"%PDF-1.7 other")), "INVALID_SENDER")
+    assert world.sender.publish(description(senderApplicationId=...), pdf_part(b"%PDF-1.7 other")).status_code == 201
+    reference.set_message_type(  # and no longer for ONSS at all
+        "ATTEST", Actor.cli("test"), name={"fr": "Attestation"}, validity_number=1, validity_unit="year",
+        organizations=[SPF],
+    )
+    assert_refused(world.sender.publish(description(senderApplicationId=...), pdf_part(b"%PDF-1.7 third")),
+                   "INVALID_SENDER")
+    assert Message.objects.count() == 2
+
+
+def test_a_recipient_deactivated_meanwhile_is_refused_at_once(world):
+    from coffre.accounts.services import register_enterprise
+    from coffre.audit.services import Actor
+
+    assert world.sender.publish(description(recipient=B), pdf_part()).status_code == 201
+    register_enterprise(B, "Charlie SRL", Actor.cli("test"), active=False)
+    assert_refused(world.sender.publish(description(recipient=B), pdf_part()))
+
+
 def test_beyond_the_official_implementation(world):
     """Several languages, payment data, an explicit expiration date, a body annex."""
     response = world.sender.publish(
@@ -428,13 +457,14 @@ def test_an_oversized_request_is_refused_before_reading(world, settings, isolate
 
 
 def test_a_message_is_visible_only_once_committed(world, isolated_blob_storage, monkeypatch):
-    """A failure inside the transaction leaves no message and removes the stored content."""
+    """A failure inside the transaction (its last statement: the audit record, after the message,
+    its blob and attachment rows) leaves no message and removes the stored content."""
     from coffre.mailbox import services
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "_create_payment", broken)
+    monkeypatch.setattr(services, "record", broken)
     response = world.sender.publish(description(), pdf_part())
     assert response.status_code == 500
     assert code_of(response) == "INTERNAL_ERROR"

@@ -68,3 +68,13 @@ def test_demo_totp_serves_the_demos_people_only(db):
         call_command("demo-totp", MEMBER)
     with pytest.raises(CommandError):
         call_command("demo-totp", "someone@example.be")
+
+
+def test_the_accountant_runs_a_firm_with_the_bakery_in_its_portfolio(db, client):
+    summary = run_demo()
+    run_demo()  # idempotent
+    accountant = next(person for person in summary["people"] if person["email"] == ACCOUNTANT)
+    client.post("/accounts/login/", {"username": ACCOUNTANT, "password": accountant["password"]})
+    portfolio = client.get("/accounts/portfolio/")
+    assert portfolio.status_code == 200
+    assert "Boulangerie Dupont" in portfolio.content.decode()

@@ -1,17 +1,15 @@
 import os
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from coffre.accounts.services import register_enterprise
 from coffre.audit.services import Actor
 from coffre.core.cbe import make_cbe
 from coffre.mailbox import store
-from coffre.mailbox.models import Blob, PendingUpload
+from coffre.mailbox.models import Blob
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +32,7 @@ def blob_path(blob: Blob) -> Path:
 
 def put(scope, data: bytes) -> Blob:
     staged = store.write_content([data])
-    store.stage(scope.pk, [staged])
+    store.stage([staged])
     return store.adopt(scope.pk, staged)
 
 
@@ -48,7 +46,7 @@ def test_content_round_trips_and_is_encrypted_at_rest(scope):
     assert read(blob) == data
     assert MARKER not in blob_path(blob).read_bytes()
     assert blob.size == len(data)
-    assert not PendingUpload.objects.exists()
+    assert blob.storage_name.startswith(store.bucket_of(blob.created_at) + "/")
 
 
 def test_no_plaintext_is_left_on_disk(scope):
@@ -70,21 +68,43 @@ def test_identical_content_is_stored_once_per_enterprise(scope, other_scope):
     assert len(stored) == 2
 
 
-def test_content_stored_meanwhile_by_a_concurrent_request_is_kept_once(scope, django_capture_on_commit_callbacks):
+def test_content_stored_meanwhile_by_a_concurrent_request_is_kept_once(scope):
     # Two requests stage the same content before either commits: neither sees the other's blob.
     first, second = store.write_content([b"same bytes"]), store.write_content([b"same bytes"])
-    store.stage(scope.pk, [first])
-    store.stage(scope.pk, [second])
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            blob = store.adopt(scope.pk, first)
-            twin = store.adopt(scope.pk, second)
+    store.stage([first])
+    store.stage([second])
+    duplicate = second.storage_name
+    with transaction.atomic():
+        blob = store.adopt(scope.pk, first)
+        twin = store.adopt(scope.pk, second)
     assert twin.pk == blob.pk
     assert Blob.objects.count() == 1
     assert store.blob_storage().exists(first.storage_name)
-    assert not store.blob_storage().exists(second.storage_name)
-    assert not PendingUpload.objects.exists()
+    assert not store.blob_storage().exists(duplicate)
+    assert second.storage_name == ""  # nothing of the second request is left to abandon
     assert read(twin) == b"same bytes"
+
+
+def test_identical_parts_of_one_request_share_one_file(scope):
+    first, second = store.write_content([b"twice"]), store.write_content([b"twice"])
+    store.stage([first, second])
+    with transaction.atomic():
+        blobs = {store.adopt(scope.pk, first).pk, store.adopt(scope.pk, second).pk}
+    assert len(blobs) == 1
+    assert first.storage_name == second.storage_name
+    assert store.blob_storage().exists(first.storage_name)
+
+
+def test_abandoned_content_is_removed_but_stored_content_is_kept(scope):
+    kept = put(scope, b"committed before")
+    fresh, duplicate = store.write_content([b"refused"]), store.write_content([b"committed before"])
+    store.stage([fresh, duplicate])
+    with transaction.atomic():
+        assert store.adopt(scope.pk, duplicate).pk == kept.pk
+        transaction.set_rollback(True)
+    store.abandon([fresh, duplicate])
+    assert not store.blob_storage().exists(fresh.storage_name)
+    assert read(kept) == b"committed before"
 
 
 def test_a_changed_byte_is_never_served(scope, caplog):
@@ -121,19 +141,10 @@ def test_large_content_is_verified_then_streamed(scope):
     assert b"".join(verified) == data
 
 
-def test_cleanup_removes_orphans_after_the_grace_period(scope):
-    staged = store.write_content([b"never committed"])
-    store.stage(scope.pk, [staged])  # then the process "dies": no adopt
-    path = Path(store.blob_storage().path(staged.storage_name))
-    assert path.exists()
-    assert store.cleanup_orphans() == 0  # too recent
-    assert store.cleanup_orphans(now=timezone.now() + store.ORPHAN_GRACE + timedelta(minutes=1)) == 1
+def test_the_spool_is_private_and_goes_when_aborted():
+    writer = store.BlobWriter()
+    writer.write(MARKER)
+    path = Path(writer._spool.name)
+    assert path.stat().st_mode & 0o777 == 0o600
+    writer.abort()
     assert not path.exists()
-    assert not PendingUpload.objects.exists()
-
-
-def test_cleanup_keeps_committed_content(scope):
-    blob = put(scope, b"committed")
-    PendingUpload.objects.create(storage_name=blob.storage_name)  # bookkeeping row left behind
-    store.cleanup_orphans(now=timezone.now() + timedelta(days=1))
-    assert read(blob) == b"committed"
