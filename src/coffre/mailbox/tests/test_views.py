@@ -83,7 +83,7 @@ def test_rows_speak_the_readers_language(portal):
     assert "Driemaandelijks attest" in page and "Attestation trimestrielle" not in page
     assert "<td>RSZ</td>" in page and "<td>Attest</td>" in page
     assert "<td>2</td>" in page  # attachments
-    assert "Unread" in page  # a word, not only a colour
+    assert "Ongelezen" in page  # a word (in the reader's language), not only a colour
 
 
 def test_hidden_messages_are_listed_only_on_request(portal):
