@@ -4,7 +4,9 @@ Run from ``src/coffre`` (``make messages`` does): the catalogs are ``src/coffre/
 LC_MESSAGES/django.po``. Defaults added here: tests are not scanned, locations name the file
 without line numbers (a moved line does not rewrite the catalogs), lines are not wrapped, entries
 no longer in the code are dropped. Needs GNU gettext (xgettext, msgmerge), like Django's own.
-This command only extracts; the compiled ``.mo`` files are made by ``scripts/compile-messages.py``.
+This command only extracts; ``coffre compilemessages`` (msgfmt) makes the ``.mo`` files, which are
+committed so that running Coffre needs no gettext. ``core/tests/test_catalogs.py`` runs this command
+on a copy of the code to check that the catalogs hold every message, translated.
 """
 
 from django.core.management.commands import makemessages
