@@ -31,6 +31,7 @@ def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_the_known_o
     [mail] = mailoutbox
     assert mail.to == ["marc@example.be"]
     assert "/accounts/password/reset/" in mail.body
+    assert mail.subject == "Wählen Sie ein neues Passwort für Coffre"  # marc reads German
 
 
 def test_the_link_sets_a_new_password_once(client, db, deliver, mailoutbox):

@@ -9,7 +9,7 @@ import pytest
 from coffre.accounts import services_linking
 from coffre.accounts.models import AccountLink, Membership, Role, SecurityEvent
 from coffre.accounts.services_linking import LinkRefused, RemovalLinkExpired
-from coffre.accounts.tests.portal_people import ACTOR, world_fixture  # noqa: F401
+from coffre.accounts.tests.portal_people import ACTOR, person, world_fixture  # noqa: F401
 from coffre.audit.models import AuditRecord
 from coffre.audit.services import token_hash
 
@@ -46,6 +46,18 @@ def test_commercial_account_tells_primary_and_billing_contacts(
     assert "dave@example.be" in mail.body and "100200" in mail.body and "Alpha SRL" in mail.body
     assert mail.body.count(BASE.rstrip("/") + "/accounts/link-removal/") == 1
     assert "100200" in mail.subject
+
+
+def test_each_contact_reads_the_notice_in_their_language(world, mailoutbox, django_capture_on_commit_callbacks):
+    person("bill@a.example", "Bill", language="de")  # the billing contact signs in to Coffre
+    with django_capture_on_commit_callbacks(execute=True):
+        link(world.dave)
+    subjects = {mail.to[0]: mail.subject for mail in mailoutbox}
+    assert subjects == {
+        "bill@a.example": "Eine Person wurde mit Ihrem Firmenkonto 100200 verknüpft",
+        # nobody signs in with this address: the language of the enterprise (Alpha SRL: French)
+        "prim@a.example": "Une personne a été liée à votre compte d’entreprise 100200",
+    }
 
 
 def test_small_business_account_tells_only_primary_contacts(
