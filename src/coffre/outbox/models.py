@@ -26,6 +26,8 @@ class OutgoingMail(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # Set for mail to an e-Box's notification address: a permanent failure marks that address failing.
+    ebox = models.ForeignKey("mailbox.Ebox", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
     message_id = models.CharField(max_length=300)  # the Message-ID header, the same on every attempt
     status = models.CharField(max_length=10, choices=MailStatus.choices, default=MailStatus.QUEUED)
     attempts = models.PositiveIntegerField(default=0)

@@ -11,11 +11,19 @@ from coffre.outbox.models import MailStatus, OutgoingMail
 
 
 def queue_mail(
-    *, key: str, purpose: str, to: str, prefix: str, context: dict, language: str, headers: dict | None = None
+    *,
+    key: str,
+    purpose: str,
+    to: str,
+    prefix: str,
+    context: dict,
+    language: str,
+    headers: dict | None = None,
+    ebox=None,
 ) -> tuple[OutgoingMail, bool]:
     """Write the mail ``key`` (rendered now, in ``language``) in the current transaction, once:
     returns (mail, True) when queued by this call, (existing mail, False) when the key was queued
-    before. Delivery starts after commit."""
+    before. Delivery starts after commit. ``ebox``: the e-Box whose notification address ``to`` is."""
     existing = OutgoingMail.objects.filter(key=key).first()
     if existing is not None:
         return existing, False
@@ -29,6 +37,7 @@ def queue_mail(
         text=text,
         html=html or "",
         headers=headers or {},
+        ebox=ebox,
         message_id=make_msgid(domain=settings.COFFRE_MAIL_DOMAIN),
     )
     transaction.on_commit(lambda: _start_delivery(mail.pk))
