@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "coffre.audit",
     "coffre.accounts",
     "coffre.mailbox",
+    "coffre.events",
+    "coffre.outbox",
     "coffre.oauth",
     "coffre.api",
     "coffre.scheduler",
@@ -253,6 +255,9 @@ OTP_TOTP_ISSUER = env_str("COFFRE_TOTP_ISSUER", "Coffre")
 # e.g. "Helpdesk: +32 2 000 00 00, support@example.be". Empty: "the operator of this service".
 COFFRE_SUPPORT_CONTACT = env_str("COFFRE_SUPPORT_CONTACT", "") or ""
 
+# The eventProviderId of the events of this registry's own messages (event API).
+COFFRE_EVENT_PROVIDER_ID = env_str("COFFRE_EVENT_PROVIDER_ID", "coffre") or "coffre"
+
 # Content-Security-Policy: nothing inline, nothing from elsewhere.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -271,6 +276,8 @@ CONTENT_SECURITY_POLICY = {
 # Mail: the embedded default writes every mail to an outbox folder (the operator's "outbox" page
 # shows them); set COFFRE_SMTP_HOST to send through a relay.
 DEFAULT_FROM_EMAIL = env_str("COFFRE_MAIL_FROM", "Coffre <no-reply@coffre.localhost>")
+# The domain of the Message-IDs of outgoing mail (the From address's domain by default).
+COFFRE_MAIL_DOMAIN = env_str("COFFRE_MAIL_DOMAIN", DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].rstrip(">").strip()) or "localhost"
 if env_str("COFFRE_SMTP_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = env_str("COFFRE_SMTP_HOST")

@@ -8,7 +8,7 @@ found later by ``cleanup_orphan_blobs``).
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,6 +20,7 @@ from django.utils import timezone
 from coffre.accounts.models import Enterprise
 from coffre.audit.services import Actor, record
 from coffre.core import rows
+from coffre.events import services as events
 from coffre.mailbox import selectors_publication, store
 from coffre.mailbox.models import (
     Attachment,
@@ -224,6 +225,12 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
             payment = _payment(message, draft.payment)
             if payment is not None:
                 rows.insert([payment])
+            events.new_documents([(message, events.Facts(
+                enterprise_id=recipient.enterprise_id,
+                message_type_id=draft.message_type_id,
+                sender_organization_id=draft.sender_organization_id,
+                sender_application_id=draft.sender_application_id or "",
+            ))], now)
             record(
                 actor,
                 "publishMessage",
@@ -307,6 +314,11 @@ def link_message(message_id: str, recipient_cbes: list[str], publisher: Publishe
         Attachment.objects.bulk_create([_clone(item, message=copy) for copy in copies for item in attachments])
         if payment is not None:
             PaymentData.objects.bulk_create([_clone(payment, message=copy) for copy in copies])
+        if copies:
+            facts = events.facts_of(original)
+            events.new_documents(
+                [(copy, replace(facts, enterprise_id=copy.ebox.enterprise_id)) for copy in copies], now
+            )
         record(
             actor,
             "linkEboxMessage",
@@ -349,6 +361,7 @@ def mark_read_if_main(message: Message, *, main_content: bool) -> bool:
     first = Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now) == 1
     if first:
         message.read_at = now
+        events.document_read(message, now)
     return first
 
 

@@ -1,0 +1,10 @@
+"""Background work of the outbox (thin wrappers around services, plain arguments only)."""
+
+from django_tasks import task
+
+from coffre.outbox import services
+
+
+@task()
+def deliver_mail(mail_pk: int) -> str:
+    return services.deliver(mail_pk)
