@@ -48,7 +48,9 @@ def test_commercial_account_tells_primary_and_billing_contacts(
     assert "100200" in mail.subject
 
 
-def test_each_contact_reads_the_notice_in_their_language(world, mailoutbox, django_capture_on_commit_callbacks):
+def test_each_contact_reads_the_notice_in_their_language(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
     person("bill@a.example", "Bill", language="de")  # the billing contact signs in to Coffre
     with django_capture_on_commit_callbacks(execute=True):
         link(world.dave)

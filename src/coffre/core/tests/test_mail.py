@@ -40,7 +40,9 @@ def test_the_plural_follows_the_number_in_each_language():
     assert "Der Link funktioniert 1 Tag lang." in render_mail("accounts/mail/verify_email", one, "de")[1]
 
 
-def test_the_mail_leaves_on_commit_in_the_readers_language(db, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_mail_leaves_on_commit_in_the_readers_language(
+    db, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         send_templated_mail(["greta@example.be"], "accounts/mail/verify_email", CONTEXT, "de")
         assert mailoutbox == []
