@@ -10,7 +10,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from coffre.core.env import env_bool, env_int, env_list, env_size, env_str
+from coffre.core.env import env_addresses, env_bool, env_float, env_int, env_list, env_size, env_str
 
 VAR_DIR = Path(env_str("COFFRE_VAR_DIR", "var")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "coffre.oauth",
     "coffre.api",
     "coffre.scheduler",
+    "coffre.intake",
     "coffre.demo",
 ]
 
@@ -254,6 +255,13 @@ OTP_TOTP_ISSUER = env_str("COFFRE_TOTP_ISSUER", "Coffre")
 # Who to call when a one-click link of an e-mail has expired (shown on that page and in the mails),
 # e.g. "Helpdesk: +32 2 000 00 00, support@example.be". Empty: "the operator of this service".
 COFFRE_SUPPORT_CONTACT = env_str("COFFRE_SUPPORT_CONTACT", "") or ""
+
+# Incoming mail: sender authentication (SPF, DKIM, DMARC; docs/sender-authentication.md). Off: every
+# sender is "unauthenticated" (a closed demo). DNS goes to these nameservers (ip[:port], comma-
+# separated; empty = the system's), each lookup waits at most COFFRE_DNS_TIMEOUT seconds.
+COFFRE_SENDER_AUTH = env_bool("COFFRE_SENDER_AUTH", True)
+COFFRE_DNS_NAMESERVERS = env_addresses("COFFRE_DNS_NAMESERVERS", default_port=53)
+COFFRE_DNS_TIMEOUT = env_float("COFFRE_DNS_TIMEOUT", 5.0, minimum=0.1)
 
 # The eventProviderId of the events of this registry's own messages (event API).
 COFFRE_EVENT_PROVIDER_ID = env_str("COFFRE_EVENT_PROVIDER_ID", "coffre") or "coffre"

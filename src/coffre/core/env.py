@@ -5,6 +5,7 @@ Every helper refuses a bad value at start-up with a message that names the varia
 Values of secrets are never echoed in error messages.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -72,3 +73,57 @@ def env_size(name: str, default: int) -> int:
     if value <= 0:
         raise ImproperlyConfigured(f"{name} must be positive, got {raw!r}")
     return value
+
+
+def env_float(name: str, default: float, minimum: float | None = None) -> float:
+    """A number such as 5 or 0.5 (e.g. seconds)."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ImproperlyConfigured(f"{name} must be a finite number, got {raw!r}")
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {raw!r}")
+    return value
+
+
+def parse_host_port(text: str, default_port: int) -> tuple[str, int]:
+    """``ip``, ``ip:port``, ``[ipv6]:port`` or a bare IPv6 address -> (ip, port); ValueError if not.
+
+    Only IP addresses: a host name would need a DNS lookup to be reached.
+    """
+    text = text.strip()
+    port_text = None
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"{text!r} is not ip[:port]")
+        port_text = rest[1:] if rest else None
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+    else:
+        host = text  # IPv4 without port, or a bare IPv6 address
+    address = ipaddress.ip_address(host)  # ValueError names the text
+    port = default_port
+    if port_text is not None:
+        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+        port = int(port_text)
+    return str(address), port
+
+
+def env_addresses(name: str, default_port: int) -> list[tuple[str, int]]:
+    """A comma-separated list of ``ip[:port]`` (IPv6 as ``[::1]:53`` or bare ``::1``)."""
+    addresses = []
+    for item in env_list(name, []):
+        try:
+            addresses.append(parse_host_port(item, default_port))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma-separated list of ip[:port] (IPv6 as [::1]:53), got {item!r}"
+            ) from None
+    return addresses
