@@ -42,6 +42,10 @@ Database:
     the files of the default directory). Tests using it are marked ``live``
     (``pytest -m "not live"`` skips them).
 
+``dns_server``, ``silent_nameserver`` -- a DNS server on 127.0.0.1 serving the records the test
+    adds, with Coffre's resolver pointed at it; a nameserver that never answers
+    (coffre.testing.dns).
+
 ``browser``, ``open_page`` -- headless Chromium through Playwright, one fresh browser context per
     person, failing the test on any console error or CSP violation (coffre.testing.browser).
 """
@@ -54,7 +58,7 @@ from coffre.testing.database import allow_flush_past_triggers
 from coffre.testing.live import GunicornServer
 from coffre.testing.network import block_outbound_network
 
-pytest_plugins = ["coffre.testing.browser"]
+pytest_plugins = ["coffre.testing.browser", "coffre.testing.dns"]
 _static_collected = False
 
 
