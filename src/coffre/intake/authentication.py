@@ -59,8 +59,10 @@ class Verdict:
     ``from_address`` / ``from_domain``: the From header's one address and its domain (lowercase
     IDNA A-labels), None when there is no usable one. ``reason``: one English sentence for people
     (the portal shows ``status``, translated). ``details``: JSON-serialisable, for the activity log:
-    ``code`` (a stable name of the reason), ``from``, ``spf``, ``dkim``, ``dmarc``, ``published``,
-    ``aligned``, ``alignment`` and the SMTP facts the check used.
+    ``code`` (a stable name of the reason), ``from``, ``smtp`` (the facts the check used), and once
+    DNS was asked ``spf``, ``dkim``, ``dmarc``, ``alignment``, ``aligned``, ``dns`` (lookups made,
+    unanswered ones) and, without an aligned pass, ``published``. docs/sender-authentication.md
+    shows an example.
     """
 
     status: Status

@@ -105,7 +105,9 @@ def check_dkim(session: DnsSession, raw_message: bytes) -> list[DkimSignatureRes
         results.append(_classify(domain, selector, verified, reason, keys))
     for value in signatures[MAX_SIGNATURES:]:
         domain, selector = _signature_tags(value)
-        results.append(DkimSignatureResult(domain, selector, "neutral", False, "not checked: too many signatures"))
+        results.append(
+            DkimSignatureResult(domain, selector, "neutral", False, "not checked: too many signatures")
+        )
     return results
 
 

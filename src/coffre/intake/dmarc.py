@@ -114,5 +114,6 @@ def find_policy(session: DnsSession, from_domain: str) -> DmarcPolicy | None:
             continue
         text, tags = records[0]
         problem = "several DMARC records (RFC 7489 6.6.3)" if len(records) > 1 else ""
-        return _policy_from(record_domain, text, tags, subdomain=record_domain != from_domain, problem=problem)
+        return _policy_from(record_domain, text, tags, subdomain=record_domain != from_domain,
+                            problem=problem)
     return None

@@ -132,7 +132,9 @@ class Resolver:
                     continue
                 return list(chain.answer) if chain.answer is not None else []
         if not self.nameservers:
-            raise DnsTemporaryError("no DNS nameserver is configured (COFFRE_DNS_NAMESERVERS, /etc/resolv.conf)")
+            raise DnsTemporaryError(
+                "no DNS nameserver is configured (COFFRE_DNS_NAMESERVERS, /etc/resolv.conf)"
+            )
         raise DnsTemporaryError(f"no usable answer for {qname} {rdtype} ({_describe(problems)})")
 
 

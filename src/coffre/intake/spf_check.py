@@ -20,7 +20,9 @@ from coffre.intake.sender_address import envelope_domain
 logger = logging.getLogger(__name__)
 
 RESULTS = ("pass", "fail", "softfail", "neutral", "none", "permerror", "temperror")
-_session: contextvars.ContextVar[DnsSession | None] = contextvars.ContextVar("coffre_spf_session", default=None)
+_session: contextvars.ContextVar[DnsSession | None] = contextvars.ContextVar(
+    "coffre_spf_session", default=None
+)
 
 
 def _lookup(name, qtype, strict=True, timeout=None):

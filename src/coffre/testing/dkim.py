@@ -24,7 +24,8 @@ class DkimKey:
     def generate(cls, bits: int = 2048) -> "DkimKey":
         key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
         private_pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
         )
         public_der = key.public_key().public_bytes(
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

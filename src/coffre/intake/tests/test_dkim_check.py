@@ -6,7 +6,8 @@ from coffre.intake.tests.mails import message
 
 
 def results(resolver, raw: bytes):
-    return [(r.domain, r.selector, r.result, r.key_found, r.reason) for r in check_dkim(DnsSession(resolver), raw)]
+    return [(r.domain, r.selector, r.result, r.key_found, r.reason)
+            for r in check_dkim(DnsSession(resolver), raw)]
 
 
 def test_an_unsigned_message_has_no_result(resolver, dns_server):
@@ -46,7 +47,8 @@ def test_no_key_and_unusable_key_are_permerrors(dns_server, resolver, dkim_key):
     missing = results(resolver, dkim_key.sign(message(), "fidu-lebrun.be", "missing"))
     broken = results(resolver, dkim_key.sign(message(), "fidu-lebrun.be", "broken"))
 
-    assert missing == [("fidu-lebrun.be", "missing", "permerror", False, "no key published for this selector")]
+    assert missing == [
+        ("fidu-lebrun.be", "missing", "permerror", False, "no key published for this selector")]
     assert broken[0][2:4] == ("permerror", True)
     assert broken[0][4].startswith("unusable key")
 

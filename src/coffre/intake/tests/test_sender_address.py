@@ -14,7 +14,8 @@ def raw(*header_lines: str, body: str = "Hello\r\nFrom: mallory@evil.example\r\n
 @pytest.mark.parametrize("from_header, address, domain", [
     ("Alice Lebrun <alice@fidu-lebrun.be>", "alice@fidu-lebrun.be", "fidu-lebrun.be"),
     ("alice@Fidu-Lebrun.BE", "alice@fidu-lebrun.be", "fidu-lebrun.be"),
-    ("\"Lebrun, Alice\" <alice@mail.fidu-lebrun.be> (office)", "alice@mail.fidu-lebrun.be", "mail.fidu-lebrun.be"),
+    ("\"Lebrun, Alice\" <alice@mail.fidu-lebrun.be> (office)", "alice@mail.fidu-lebrun.be",
+     "mail.fidu-lebrun.be"),
     ("=?utf-8?q?Dupr=C3=A9?= <elise@example.be>", "elise@example.be", "example.be"),
     ("Élise <élise@café.be>", "élise@xn--caf-dma.be", "xn--caf-dma.be"),
     ("elise@XN--CAF-DMA.be", "elise@xn--caf-dma.be", "xn--caf-dma.be"),

@@ -8,7 +8,8 @@ from coffre.intake.spf_check import check_spf, has_spf_record
 from coffre.intake.tests.mails import ATTACKER, FIDU_MAIL_SERVER
 
 
-def check(resolver, *, client_ip=FIDU_MAIL_SERVER, mail_from="alice@fidu-lebrun.be", helo="mx.fidu-lebrun.be"):
+def check(resolver, *, client_ip=FIDU_MAIL_SERVER, mail_from="alice@fidu-lebrun.be",
+          helo="mx.fidu-lebrun.be"):
     return check_spf(DnsSession(resolver), client_ip=client_ip, mail_from=mail_from, helo=helo)
 
 
