@@ -15,6 +15,7 @@ This module never logs a token.
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable
@@ -280,6 +281,14 @@ def set_anti_phishing_phrase(ebox: Ebox, phrase: str, *, actor: Actor) -> None:
         )
 
 
+def without_address(text: str, address: str) -> str:
+    """``text`` (e.g. a mail server's answer) with ``address`` replaced by ``[address]``: the audit
+    trail keeps addresses as hashes only."""
+    if not address.strip():
+        return text
+    return re.sub(re.escape(address.strip()), "[address]", text, flags=re.IGNORECASE)
+
+
 def mark_notification_address_failing(ebox_id: int, address: str, reason: str, *, actor: Actor) -> bool:
     """A mail to ``address`` was refused for good (SMTP 5xx, or a bounce): when ``address`` is still
     the e-Box's notification address, mark it failing with ``reason`` (shown on the management page
@@ -301,6 +310,10 @@ def mark_notification_address_failing(ebox_id: int, address: str, reason: str, *
         record(
             actor,
             "ebox.notificationAddress.failing",
-            details={"ebox": ebox.enterprise.cbe, "addressSha256": email_hash(address), "reason": reason},
+            details={
+                "ebox": ebox.enterprise.cbe,
+                "addressSha256": email_hash(address),
+                "reason": without_address(reason, address),
+            },
         )
     return True

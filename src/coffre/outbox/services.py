@@ -189,7 +189,8 @@ def _record_permanent_failure(mail: OutgoingMail, claim: str, failure: transport
 def _mail_failed(mail: OutgoingMail, reason: str, *, address_refused: bool, actor: Actor) -> None:
     """Inside the transaction that marked the mail failed: its audit record, and its notification
     address marked failing when the mail went to the e-Box's current one."""
-    record(actor, "outbox.mail.failed", details={"mail": mail.pk, "purpose": mail.purpose, "reason": reason[:300]})
+    reason_recorded = services_management.without_address(reason, mail.to_address)[:300]
+    record(actor, "outbox.mail.failed", details={"mail": mail.pk, "purpose": mail.purpose, "reason": reason_recorded})
     if address_refused and mail.ebox_id:
         services_management.mark_notification_address_failing(
             mail.ebox_id, mail.to_address, reason, actor=actor
