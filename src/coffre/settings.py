@@ -239,6 +239,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "INFO"},
+        # aiosmtpd (coffre smtpd) logs every SMTP command at INFO, bounce addresses with their tokens.
+        "mail.log": {"level": "WARNING"},
     },
 }
 
