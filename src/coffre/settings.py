@@ -305,7 +305,9 @@ COFFRE_DKIM_PRIVATE_KEY = env_str("COFFRE_DKIM_PRIVATE_KEY", "") or ""
 COFFRE_DKIM_SELECTOR = (env_str("COFFRE_DKIM_SELECTOR", "") or "").strip()
 COFFRE_DKIM_DOMAIN = (env_str("COFFRE_DKIM_DOMAIN", "") or "").strip().lower()
 if COFFRE_DKIM_PRIVATE_KEY and not (COFFRE_DKIM_SELECTOR and COFFRE_DKIM_DOMAIN):
-    raise ImproperlyConfigured("COFFRE_DKIM_PRIVATE_KEY(_FILE) needs COFFRE_DKIM_SELECTOR and COFFRE_DKIM_DOMAIN")
+    raise ImproperlyConfigured(
+        "COFFRE_DKIM_PRIVATE_KEY(_FILE) needs COFFRE_DKIM_SELECTOR and COFFRE_DKIM_DOMAIN"
+    )
 # `coffre smtpd`, Coffre's own SMTP server (bounces now; document intake later): where it listens,
 # the name it greets with, and its limits.
 COFFRE_SMTP_LISTEN = env_str("COFFRE_SMTP_LISTEN", "127.0.0.1:2525") or "127.0.0.1:2525"

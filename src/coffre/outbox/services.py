@@ -99,7 +99,8 @@ def retry_delay(attempts: int) -> timedelta:
     """The wait after the ``attempts``-th failed attempt: COFFRE_MAIL_RETRY_MIN doubling with each
     attempt up to COFFRE_MAIL_RETRY_MAX, less a random 0-25 % (jitter: mails that failed together
     do not all come back at the same second)."""
-    low, high = settings.COFFRE_MAIL_RETRY_MIN, max(settings.COFFRE_MAIL_RETRY_MIN, settings.COFFRE_MAIL_RETRY_MAX)
+    low = settings.COFFRE_MAIL_RETRY_MIN
+    high = max(low, settings.COFFRE_MAIL_RETRY_MAX)
     nominal = min(high, low * 2 ** min(max(attempts, 1) - 1, 32))
     return timedelta(seconds=nominal * (1 - 0.25 * random.random()))
 
@@ -189,8 +190,8 @@ def _record_permanent_failure(mail: OutgoingMail, claim: str, failure: transport
 def _mail_failed(mail: OutgoingMail, reason: str, *, address_refused: bool, actor: Actor) -> None:
     """Inside the transaction that marked the mail failed: its audit record, and its notification
     address marked failing when the mail went to the e-Box's current one."""
-    reason_recorded = services_management.without_address(reason, mail.to_address)[:300]
-    record(actor, "outbox.mail.failed", details={"mail": mail.pk, "purpose": mail.purpose, "reason": reason_recorded})
+    recorded = services_management.without_address(reason, mail.to_address)[:300]
+    record(actor, "outbox.mail.failed", details={"mail": mail.pk, "purpose": mail.purpose, "reason": recorded})
     if address_refused and mail.ebox_id:
         services_management.mark_notification_address_failing(
             mail.ebox_id, mail.to_address, reason, actor=actor

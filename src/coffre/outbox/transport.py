@@ -19,7 +19,6 @@ import logging
 import re
 import smtplib
 from dataclasses import dataclass
-from email.utils import parseaddr
 from functools import lru_cache
 
 import dkim
@@ -77,7 +76,9 @@ class DkimKey:
 
 def dkim_key() -> DkimKey | None:
     return _dkim_key(
-        settings.COFFRE_DKIM_PRIVATE_KEY or "", settings.COFFRE_DKIM_SELECTOR or "", settings.COFFRE_DKIM_DOMAIN or ""
+        settings.COFFRE_DKIM_PRIVATE_KEY or "",
+        settings.COFFRE_DKIM_SELECTOR or "",
+        settings.COFFRE_DKIM_DOMAIN or "",
     )
 
 
@@ -194,9 +195,11 @@ def classify(exc: BaseException) -> DeliveryFailure:
         code, text = next(iter(exc.recipients.values()), (0, b""))
         return DeliveryFailure(permanent=code >= 500, address_refused=code >= 500, summary=_reply(code, text))
     if isinstance(exc, smtplib.SMTPSenderRefused):
-        return DeliveryFailure(False, False, "sender refused by the relay: " + _reply(exc.smtp_code, exc.smtp_error))
+        reply = _reply(exc.smtp_code, exc.smtp_error)
+        return DeliveryFailure(False, False, f"sender refused by the relay: {reply}")
     if isinstance(exc, smtplib.SMTPAuthenticationError):
-        return DeliveryFailure(False, False, "login to the relay failed: " + _reply(exc.smtp_code, exc.smtp_error))
+        reply = _reply(exc.smtp_code, exc.smtp_error)
+        return DeliveryFailure(False, False, f"login to the relay failed: {reply}")
     if isinstance(exc, smtplib.SMTPDataError) and exc.smtp_code >= 500:
         text = _text(exc.smtp_error)
         return DeliveryFailure(True, _mailbox_status(text), _reply(exc.smtp_code, text))
@@ -208,7 +211,3 @@ def classify(exc: BaseException) -> DeliveryFailure:
         reason = exc.strerror or _text(exc) or "network error"
         return DeliveryFailure(False, False, f"{type(exc).__name__}: {reason}"[:SUMMARY_MAX])
     return DeliveryFailure(False, False, f"unexpected {type(exc).__name__}")
-
-
-def address_of(value: str) -> str:
-    return parseaddr(value)[1].lower()

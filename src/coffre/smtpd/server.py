@@ -108,7 +108,11 @@ def smtp_factory(handler: Handler):
 
 
 async def start_server(
-    handler: Handler | None = None, *, host: str | None = None, port: int | None = None, sock: socket.socket | None = None
+    handler: Handler | None = None,
+    *,
+    host: str | None = None,
+    port: int | None = None,
+    sock: socket.socket | None = None,
 ) -> asyncio.Server:
     """Listen on ``sock`` (already bound) or ``host:port``; the server is serving when this returns."""
     loop = asyncio.get_running_loop()

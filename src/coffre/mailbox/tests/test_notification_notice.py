@@ -49,7 +49,9 @@ def test_the_management_page_says_why(portal, failing):
     assert "SMTP 550 5.1.1 &lt;boss@alice.example&gt;: User unknown" in content
 
 
-def test_the_notice_goes_once_an_address_is_confirmed(portal, failing, mailoutbox, django_capture_on_commit_callbacks):
+def test_the_notice_goes_once_an_address_is_confirmed(
+    portal, failing, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         management.request_address_change(
             failing, "team@alice.example", requested_by="alice@example.be", actor=ACTOR, language="en",

@@ -13,7 +13,11 @@ from coffre.testing.smtp import ScriptedRelay, relay_server, relay_settings
 A = make_cbe(2000001)
 NOTIFIED = "boss@alice.example"
 PREFIX = "accounts/mail/verify_email"
-CONTEXT = {"link": "https://coffre.example/verify/abc", "reset_link": "https://coffre.example/reset", "days": 3}
+CONTEXT = {
+    "link": "https://coffre.example/verify/abc",
+    "reset_link": "https://coffre.example/reset",
+    "days": 3,
+}
 
 
 @pytest.fixture

@@ -83,7 +83,9 @@ def test_a_failed_login_is_temporary_and_its_password_is_not_recorded(db, clock,
     assert "S3cret" not in caplog.text
 
 
-def test_a_refused_recipient_fails_the_mail_and_marks_the_notification_address_failing(db, clock, relay, ebox):
+def test_a_refused_recipient_fails_the_mail_and_marks_the_notification_address_failing(
+    db, clock, relay, ebox
+):
     relay(rcpt=["550 5.1.1 <boss@alice.example>: Recipient address rejected: User unknown"])
     mail = queue(to=NOTIFIED, ebox=ebox)
 

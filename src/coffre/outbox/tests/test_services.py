@@ -66,7 +66,9 @@ def test_the_sweep_enqueues_due_mail_once_and_again_when_its_task_was_lost(db, c
     later = queue_for("later")
     sent = queue_for("sent")
     OutgoingMail.objects.filter(pk=due.pk).update(enqueued_at=None)  # its task was never enqueued
-    OutgoingMail.objects.filter(pk=later.pk).update(enqueued_at=None, next_attempt_at=clock.now() + timedelta(hours=1))
+    OutgoingMail.objects.filter(pk=later.pk).update(
+        enqueued_at=None, next_attempt_at=clock.now() + timedelta(hours=1)
+    )
     OutgoingMail.objects.filter(pk=sent.pk).update(enqueued_at=None, status=MailStatus.SENT)
 
     assert services.enqueue_due() == 1
@@ -129,7 +131,9 @@ def test_a_delay_notice_or_an_unknown_token_changes_nothing(db, clock, ebox, mai
     assert (mail.status, ebox.notification_status) == (MailStatus.SENT, "verified")
 
 
-def test_a_confirmed_address_is_no_longer_failing(db, clock, ebox, mailoutbox, django_capture_on_commit_callbacks):
+def test_a_confirmed_address_is_no_longer_failing(
+    db, clock, ebox, mailoutbox, django_capture_on_commit_callbacks
+):
     from coffre.audit.services import Actor
     from coffre.mailbox import services_management as management
 
@@ -157,7 +161,9 @@ def test_the_portals_mails_go_through_the_outbox_and_leave_after_commit(
     db, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        send_templated_mail(["ann@example.be", "bob@example.be"], PREFIX, CONTEXT, "fr", reply_to=["help@example.be"])
+        send_templated_mail(
+            ["ann@example.be", "bob@example.be"], PREFIX, CONTEXT, "fr", reply_to=["help@example.be"]
+        )
         assert mailoutbox == []
     mails = list(OutgoingMail.objects.order_by("id"))
     assert [(mail.to_address, mail.purpose, mail.status) for mail in mails] == [

@@ -1,4 +1,5 @@
-"""``coffre run``: serves HTTP with gunicorn, runs tasks, answers SMTP, restarts what dies, stops on SIGTERM."""
+"""``coffre run``: serves HTTP with gunicorn, runs tasks, answers SMTP, restarts what dies, stops on
+SIGTERM."""
 
 import os
 import re

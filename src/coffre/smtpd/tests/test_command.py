@@ -34,7 +34,9 @@ def wait_for_smtp(port: int, process: subprocess.Popen, log_path, timeout: float
     raise AssertionError(f"coffre smtpd did not answer on port {port}:\n{log_path.read_text()}")
 
 
-def test_coffre_smtpd_takes_bounces_and_stops_on_sigterm(transactional_db, settings, ebox, mailoutbox, tmp_path):
+def test_coffre_smtpd_takes_bounces_and_stops_on_sigterm(
+    transactional_db, settings, ebox, mailoutbox, tmp_path
+):
     settings.COFFRE_BOUNCE_DOMAIN = BOUNCE_DOMAIN
     mail = queue(to=NOTIFIED, ebox=ebox)
     assert outbox.deliver(mail.pk) == MailStatus.SENT

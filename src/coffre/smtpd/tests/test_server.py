@@ -56,7 +56,8 @@ def bounce_address(mail: OutgoingMail) -> str:
 def test_a_bounce_fails_the_mail_and_marks_the_notification_address(smtpd, sent_notification):
     connect = smtpd()
     with connect() as client:
-        refused = client.sendmail("", [bounce_address(sent_notification)], dsn(to=bounce_address(sent_notification)))
+        address = bounce_address(sent_notification)
+        refused = client.sendmail("", [address], dsn(to=address))
     assert refused == {}
     sent_notification.refresh_from_db()
     assert sent_notification.status == MailStatus.FAILED

@@ -18,7 +18,9 @@ class Command(BaseCommand):
     help = "Run Coffre's SMTP server (bounces of outgoing mail) until SIGINT or SIGTERM."
 
     def add_arguments(self, parser):
-        parser.add_argument("--listen", help="host:port to listen on (default: COFFRE_SMTP_LISTEN, 127.0.0.1:2525)")
+        parser.add_argument(
+            "--listen", help="host:port to listen on (default: COFFRE_SMTP_LISTEN, 127.0.0.1:2525)"
+        )
 
     def handle(self, *args, listen: str | None, **options):
         value = listen or settings.COFFRE_SMTP_LISTEN
