@@ -105,7 +105,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=nominal * (1 - 0.25 * random.random()))
 
 
-def _claim(mail_pk: int) -> str | None:
+def claim_mail(mail_pk: int) -> str | None:
     """Take the claim on a due, queued, unclaimed mail (one UPDATE); the claim's id, or None."""
     now = timezone.now()
     claim = secrets.token_hex(16)
@@ -123,7 +123,7 @@ def deliver(mail_pk: int) -> str:
     Returns the mail's status afterwards ("sent", "queued" for a retry or a mail not due or
     claimed by another worker, "failed"), or "missing".
     """
-    claim = _claim(mail_pk)
+    claim = claim_mail(mail_pk)
     if claim is None:
         status = OutgoingMail.objects.filter(pk=mail_pk).values_list("status", flat=True).first()
         return status or "missing"

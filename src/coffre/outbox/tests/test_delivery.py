@@ -140,9 +140,9 @@ def test_a_temporary_refusal_of_the_recipient_does_not_touch_the_address(db, clo
 def test_a_claimed_mail_is_not_handed_over_twice_and_a_dead_workers_claim_expires(db, clock, relay):
     server = relay()
     mail = queue()
-    claim = services._claim(mail.pk)  # another worker holds it (and then dies)
+    claim = services.claim_mail(mail.pk)  # another worker holds it (and then dies)
     assert claim is not None
-    assert services._claim(mail.pk) is None
+    assert services.claim_mail(mail.pk) is None
     assert services.deliver(mail.pk) == MailStatus.QUEUED
     assert server.data_attempts == []
 

@@ -86,7 +86,7 @@ def test_the_sweep_enqueues_due_mail_once_and_again_when_its_task_was_lost(db, c
 def test_the_sweep_leaves_a_claimed_mail_to_its_worker(db, clock):
     mail = queue_for()
     OutgoingMail.objects.filter(pk=mail.pk).update(enqueued_at=None)
-    assert services._claim(mail.pk)
+    assert services.claim_mail(mail.pk)
     assert services.enqueue_due() == 0
     clock.shift(services.DELIVERY_LEASE + timedelta(seconds=1))  # the worker died
     assert services.enqueue_due() == 1
