@@ -67,12 +67,12 @@ def instant(value: dt.datetime) -> str:
     return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def event_item(event: Event, enterprise_cbe: str) -> dict:
+def event_item(event: Event) -> dict:
     data = {"eventType": event.event_type}
     if event.correlation_id:
         data["eventCorrelationId"] = event.correlation_id
     data |= {
-        "enterpriseId": enterprise_cbe,
+        "enterpriseId": event.enterprise.cbe,
         "messageId": event.message_id,
         "receiptDate": instant(event.receipt_date),
         "expirationDate": instant(event.expiration_date),
@@ -150,7 +150,7 @@ def get_events(request, query: Query[EventFeedQuery]):
     page = selectors_feed.feed_page(
         context.enterprise_id, query.lastSequenceNbr, query.pageSize, since=since, event_types=types
     )
-    items = [event_item(event, context.enterprise_cbe) for event in page.events]
+    items = [event_item(event) for event in page.events]
     last = page.events[-1].sequence if page.events else query.lastSequenceNbr
     audit_read(
         request,
@@ -189,7 +189,7 @@ def _submitted(item: EboxEnterpriseDocumentEvent) -> SubmittedEvent:
     operation_id=SUBMIT_ACTION,
     auth=OperationBearer(SUBMIT_ACTION, PUBLICATION_SENDER),
     response={201: SubmissionOut, **ERRORS, 409: StatusMessageOut},
-    summary=f"Submit events of another document provider (1 to {SUBMIT_MAX}, all or none).",
+    summary=f"Submit events of another document provider (at most {SUBMIT_MAX}, all or none).",
     description=(
         "The token's client (scope publicationsender) is the provider. Each event names an active enterprise "
         "of this registry. Idempotent by eventCorrelationId per provider: an id submitted again with the same "
@@ -202,8 +202,6 @@ def submit_events(
 ):
     _own_client(request, query.clientId)
     items = EboxEnterpriseDocumentEvents
-    if not items:
-        raise invalid_input("The request lists no event.")
     if len(items) > SUBMIT_MAX:
         raise invalid_input(f"At most {SUBMIT_MAX} events per request.")
     try:

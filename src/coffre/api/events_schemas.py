@@ -83,17 +83,6 @@ CBENumber = Annotated[
 ]
 
 
-def _null_at(value, where: str) -> str | None:
-    if value is None:
-        return where
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _null_at(item, f"{where}.{key}" if where else str(key))
-            if found:
-                return found
-    return None
-
-
 Translation = _text(0, SUBJECT_MAX)
 
 
@@ -133,9 +122,16 @@ class EboxEnterpriseDocumentEvent(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _no_null(cls, data):
-        found = _null_at(data, "") if isinstance(data, dict) else None
-        if found:
-            raise ValueError(f"{found} is null: leave the property out instead")
+        """A known property that is null is refused (unknown properties are ignored, nulls too)."""
+        if not isinstance(data, dict):
+            return data
+        subject = data.get("subject")
+        nulls = [name for name in cls.model_fields if name in data and data[name] is None] + [
+            f"subject.{lang}" for lang in TranslatedString.model_fields
+            if isinstance(subject, dict) and lang in subject and subject[lang] is None
+        ]
+        if nulls:
+            raise ValueError(f"{nulls[0]} is null: leave the property out instead")
         return data
 
     @model_validator(mode="after")

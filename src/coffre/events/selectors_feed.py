@@ -21,7 +21,7 @@ from coffre.events.models import Event
 FEED_FIELDS = (
     "sequence", "event_type", "event_time", "provider_id", "correlation_id", "message_id", "receipt_date",
     "expiration_date", "registered_mail", "message_type_id", "sender_organization_id", "sender_application_id",
-    "subject",
+    "subject", "enterprise__cbe",
 )
 
 
@@ -46,5 +46,5 @@ def feed_page(
         events = events.filter(event_time__gte=since)
     if event_types:
         events = events.filter(event_type__in=sorted(event_types))
-    rows = list(events.order_by("sequence").only(*FEED_FIELDS)[: size + 1])
+    rows = list(events.select_related("enterprise").order_by("sequence").only(*FEED_FIELDS)[: size + 1])
     return FeedPage(rows[:size], len(rows) > size)

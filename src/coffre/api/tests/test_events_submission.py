@@ -66,7 +66,14 @@ def test_only_the_required_properties(world):
 
 
 def test_unknown_properties_are_ignored(world):
-    assert submit(world.sender, [{**event(), "somethingElse": 1}]).status_code == 201
+    assert submit(world.sender, [{**event(), "somethingElse": None, "subject": {"fr": "x", "it": None}}]).status_code == 201
+
+
+def test_an_empty_list_stores_nothing(world):
+    response = submit(world.sender, [])
+    assert response.status_code == 201
+    assert response.json() == {"eventsCreated": 0, "eventsAlreadyStored": 0}
+    assert not Event.objects.exists()
 
 
 # --- idempotency ----------------------------------------------------------------------------------------
@@ -261,7 +268,6 @@ def test_the_enterprise_must_be_an_active_one_of_this_registry(world, cbe_of):
         "[",
         "{}",
         json.dumps(event()),  # one object, not an array
-        "[]",
         "null",
         json.dumps([event(), "x"]),
         json.dumps([event(messageId="a\u0000b")]),  # NUL
