@@ -44,9 +44,7 @@ def test_a_publication_is_a_new_document_event_with_the_message_facts(world):
         "eventType": "newDocument",
         "enterpriseId": A,
         "messageId": message_id,
-        "receiptDate": message.receipt_date.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        if not message.receipt_date.microsecond
-        else message.receipt_date.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "receiptDate": item["eventData"]["receiptDate"],
         "expirationDate": item["eventData"]["expirationDate"],
         "registeredMail": True,
         "messageTypeId": "ATTEST",
@@ -55,7 +53,9 @@ def test_a_publication_is_a_new_document_event_with_the_message_facts(world):
         # Translated strings carry nl, fr and de (filled from the language given).
         "subject": {"fr": "Attestation trimestrielle", "nl": "Attestation trimestrielle", "de": "Attestation trimestrielle"},
     }
-    assert dt.datetime.fromisoformat(item["eventData"]["expirationDate"]) == message.expiration_date
+    for key, instant in (("receiptDate", message.receipt_date), ("expirationDate", message.expiration_date)):
+        assert DATE_TIME.fullmatch(item["eventData"][key])
+        assert dt.datetime.fromisoformat(item["eventData"][key]) == instant
     assert response.json()["pageInfo"] == {"lastSequenceNbr": stored.sequence, "hasNext": False}
 
 
