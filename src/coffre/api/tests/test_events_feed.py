@@ -286,3 +286,16 @@ def test_refused_reads_are_not_audited(world):
     assert feed(world.alice, pageSize=0).status_code == 400
     assert feed(world.alice_refdata_only).status_code == 403
     assert AuditRecord.objects.count() == count
+
+
+def test_the_openapi_description_documents_both_operations(client):
+    spec = client.get("/api/openapi.json").json()
+    operations = spec["paths"]["/events-api/1.0.0/ebox/enterprise/document/events"]
+    assert (operations["get"]["operationId"], operations["post"]["operationId"]) == (
+        "getEboxEnterpriseDocumentEvents", "submitEboxEnterpriseDocumentEvents")
+    parameters = {parameter["name"]: parameter["required"] for parameter in operations["get"]["parameters"]}
+    assert parameters == {"lastSequenceNbr": True, "pageSize": True, "startTime": False, "clientId": False,
+                          "filter": False}
+    page = spec["components"]["schemas"]["EboxEnterpriseDocumentEventPage"]
+    assert set(page["required"]) == {"EboxEnterpriseDocumentEvents", "pageInfo"}
+    assert set(operations["post"]["responses"]) >= {"201", "400", "401", "403", "409"}
