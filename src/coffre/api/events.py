@@ -162,7 +162,10 @@ def get_events(request, query: Query[EventFeedQuery]):
         },
     )
     return JsonResponse(
-        {"EboxEnterpriseDocumentEvents": items, "pageInfo": {"lastSequenceNbr": last, "hasNext": page.has_next}}
+        {
+            "EboxEnterpriseDocumentEvents": items,
+            "pageInfo": {"lastSequenceNbr": last, "hasNext": page.has_next},
+        }
     )
 
 
@@ -198,7 +201,9 @@ def _submitted(item: EboxEnterpriseDocumentEvent) -> SubmittedEvent:
     ),
 )
 def submit_events(
-    request, EboxEnterpriseDocumentEvents: list[EboxEnterpriseDocumentEvent], query: Query[SubmitQuery]  # noqa: N803
+    request,
+    EboxEnterpriseDocumentEvents: list[EboxEnterpriseDocumentEvent],
+    query: Query[SubmitQuery],  # noqa: N803
 ):
     _own_client(request, query.clientId)
     items = EboxEnterpriseDocumentEvents

@@ -68,7 +68,9 @@ def _cbe(value: str) -> str:
 
 def _text(min_length: int, max_length: int):
     """A string within bounds, of characters only (no lone surrogate: no database could store it)."""
-    return Annotated[str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_encodable)]
+    return Annotated[
+        str, StringConstraints(min_length=min_length, max_length=max_length), AfterValidator(_encodable)
+    ]
 
 
 Identifier = _text(1, ID_MAX)
@@ -79,7 +81,9 @@ CBENumber = Annotated[
     str,
     StringConstraints(pattern=r"^[0-9]{10}$"),
     AfterValidator(_cbe),
-    WithJsonSchema({"type": "string", "pattern": "^[0-9]{10}$", "description": "the kbo/cbe number of the enterprise"}),
+    WithJsonSchema(
+        {"type": "string", "pattern": "^[0-9]{10}$", "description": "the kbo/cbe number of the enterprise"}
+    ),
 ]
 
 
@@ -127,7 +131,8 @@ class EboxEnterpriseDocumentEvent(BaseModel):
             return data
         subject = data.get("subject")
         nulls = [name for name in cls.model_fields if name in data and data[name] is None] + [
-            f"subject.{lang}" for lang in TranslatedString.model_fields
+            f"subject.{lang}"
+            for lang in TranslatedString.model_fields
             if isinstance(subject, dict) and lang in subject and subject[lang] is None
         ]
         if nulls:
@@ -143,11 +148,16 @@ class EboxEnterpriseDocumentEvent(BaseModel):
 
 class EventFeedQuery(Schema):
     lastSequenceNbr: int = Field(
-        ..., ge=0, le=INT64_MAX,
+        ...,
+        ge=0,
+        le=INT64_MAX,
         description="The eventSequenceNbr of the last event of the previous page (0 to start from the first).",
     )
     pageSize: int = Field(
-        ..., ge=1, le=FEED_PAGE_MAX, description=f"The maximum number of events to return (1 to {FEED_PAGE_MAX})."
+        ...,
+        ge=1,
+        le=FEED_PAGE_MAX,
+        description=f"The maximum number of events to return (1 to {FEED_PAGE_MAX}).",
     )
     startTime: str | None = Field(
         None, max_length=64, description=f"Only events written at or after this instant ({DATE_TIME_HINT})."
@@ -172,12 +182,16 @@ class SubmitQuery(Schema):
 class EboxEnterpriseDocumentEventPageItem(Schema):
     eventSequenceNbr: int
     eventTime: str = Field(..., json_schema_extra={"format": "date-time"})
-    eventProviderId: str = Field(..., description="The client id of the submitting provider, or this registry's id.")
+    eventProviderId: str = Field(
+        ..., description="The client id of the submitting provider, or this registry's id."
+    )
     eventData: EboxEnterpriseDocumentEvent
 
 
 class EventPageInfo(Schema):
-    lastSequenceNbr: int = Field(..., description="The last eventSequenceNbr of this page (the request's when empty).")
+    lastSequenceNbr: int = Field(
+        ..., description="The last eventSequenceNbr of this page (the request's when empty)."
+    )
     hasNext: bool
 
 

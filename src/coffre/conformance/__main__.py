@@ -89,7 +89,9 @@ def main(argv=None) -> int:
                 fuzz.run(server, instance, contract, report, examples=options.examples, seed=options.seed)
             )
             fuzz_results.append(
-                fuzz_events.run(server, instance, event_contract, report, examples=options.examples, seed=options.seed)
+                fuzz_events.run(
+                    server, instance, event_contract, report, examples=options.examples, seed=options.seed
+                )
             )
     except SetupError as exc:
         report.check("set-up", False, str(exc))

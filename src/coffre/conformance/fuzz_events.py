@@ -39,13 +39,18 @@ DATES = (
     ("2026-03-02T10:00:00.123456+01:00", "2026-04-02T10:00:00.5Z"),
 )
 #: Dates a provider should not send, drawn now and then: out of the calendar in UTC, no offset.
-WRONG_DATES = (("2026-03-02T10:00:00+01:00", "9999-12-31T23:59:59-12:00"), ("2026-03-02T10:00:00", "2027-03-02"))
+WRONG_DATES = (
+    ("2026-03-02T10:00:00+01:00", "9999-12-31T23:59:59-12:00"),
+    ("2026-03-02T10:00:00", "2027-03-02"),
+)
 
 
 class Shaper:
     def __init__(self, instance: Instance):
         # Mostly registered enterprises; now and then a number that is not a CBE (refused).
-        self.recipients = [instance.demo_enterprise, instance.institution, instance.newcomer] * 4 + ["0999999999"]
+        self.recipients = [instance.demo_enterprise, instance.institution, instance.newcomer] * 4 + [
+            "0999999999"
+        ]
         self.correlation_ids = [f"fuzz-{number}" for number in range(8)]
 
     def shape(self, label: str, case, draw) -> None:
@@ -73,7 +78,11 @@ class Shaper:
         """The generated event with a registered enterprise (mostly), dates that mostly parse, ids
         within bounds, and a correlation id often used before (replays and conflicts)."""
         receipt, expiration = draw(st.sampled_from(WRONG_DATES if draw(st.integers(0, 9)) == 7 else DATES))
-        steered = {key: value for key, value in item.items() if not (isinstance(value, str) and not 0 < len(value) <= 100)}
+        steered = {
+            key: value
+            for key, value in item.items()
+            if not (isinstance(value, str) and not 0 < len(value) <= 100)
+        }
         steered.update(
             {
                 "eventType": draw(st.sampled_from(EVENT_TYPES)),
@@ -85,7 +94,9 @@ class Shaper:
             }
         )
         subject = steered.get("subject")
-        if not isinstance(subject, dict) or any(not isinstance(text, str) or len(text) > 255 for text in subject.values()):
+        if not isinstance(subject, dict) or any(
+            not isinstance(text, str) or len(text) > 255 for text in subject.values()
+        ):
             steered["subject"] = {"fr": draw(st.sampled_from(["Avis", "Rappel"]))}
         if draw(st.booleans()):
             steered["eventCorrelationId"] = draw(st.sampled_from(self.correlation_ids))
@@ -104,12 +115,16 @@ def run(
     session = requests.Session()
     root = instance.base_url + EVENTS_BASE
     raw = copy.deepcopy(contract.spec)
-    raw.update({"host": instance.base_url.removeprefix("http://"), "schemes": ["http"], "basePath": EVENTS_BASE})
+    raw.update(
+        {"host": instance.base_url.removeprefix("http://"), "schemes": ["http"], "basePath": EVENTS_BASE}
+    )
     schema = schemathesis.openapi.from_dict(raw)
     shaper = Shaper(instance)
     result = FuzzResult()
     operations = {found.ok().label: found.ok() for found in schema.get_all_operations()}
-    operation_of = {label: contract.operation(operation.method, operation.path) for label, operation in operations.items()}
+    operation_of = {
+        label: contract.operation(operation.method, operation.path) for label, operation in operations.items()
+    }
 
     def send(label: str, case) -> None:
         contract_operation = operation_of[label]
@@ -128,7 +143,12 @@ def run(
             problems = _status_message_problems(contract, content_type, response.content)
             if problems:
                 result.not_status_messages.append(
-                    Finding(label, f"{case.method.upper()} {status}", "; ".join(problems[:2]), _redacted_curl(case))
+                    Finding(
+                        label,
+                        f"{case.method.upper()} {status}",
+                        "; ".join(problems[:2]),
+                        _redacted_curl(case),
+                    )
                 )
         if status >= 500:
             result.server_errors.append(Finding(label, status, response.text[:300], _redacted_curl(case)))
@@ -139,11 +159,15 @@ def run(
             return
         problems = contract.check_response(contract_operation, status, content_type, response.content)
         if problems:
-            result.schema_findings.append(Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case)))
+            result.schema_findings.append(
+                Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case))
+            )
 
     for label, operation in operations.items():
         generation = schema.config.generation_for(operation=operation, phase="coverage")
-        for case in schema.iter_coverage_cases(operation, generation_modes=list(MODES), generation_config=generation):
+        for case in schema.iter_coverage_cases(
+            operation, generation_modes=list(MODES), generation_config=generation
+        ):
             send(label, case)
     result.coverage_cases = result.cases
     for label, operation in operations.items():
@@ -183,7 +207,9 @@ def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
     report.say("status distribution per operation (all cases, positive and negative):")
     for operation in contract.operations:
         counts = result.statuses.get(operation.label, Counter())
-        shown = ", ".join(f"{status}: {count}" for status, count in sorted(counts.items(), key=lambda i: str(i[0])))
+        shown = ", ".join(
+            f"{status}: {count}" for status, count in sorted(counts.items(), key=lambda i: str(i[0]))
+        )
         report.say(f"  {operation.label:<50} {shown or 'no case'}")
     for note in result.notes:
         report.say(f"  note: {note}")
@@ -192,12 +218,19 @@ def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
         for reason, count in result.refusals.get(label, Counter()).most_common(6):
             report.say(f"  {label}: {count} x {reason}")
     if result.undocumented:
-        report.say("answers the contract does not document, by method sent (not a failure; see docs/conformance.md):")
+        report.say(
+            "answers the contract does not document, by method sent (not a failure; see docs/conformance.md):"
+        )
         for label, counts in result.undocumented.items():
-            report.say(f"  {label}: " + ", ".join(f"{status} x{count}" for status, count in sorted(counts.items())))
+            report.say(
+                f"  {label}: " + ", ".join(f"{status} x{count}" for status, count in sorted(counts.items()))
+            )
     success = [f for f in result.schema_findings if isinstance(f.status, int) and f.status < 300]
     errors = [f for f in result.schema_findings if f not in success]
-    for title, findings in (("2xx responses off the contract", success), ("error responses off the contract", errors)):
+    for title, findings in (
+        ("2xx responses off the contract", success),
+        ("error responses off the contract", errors),
+    ):
         report.say(f"{title}: {len(findings)}")
         for finding in _distinct(findings):
             report.say(f"  {finding.label} -> {finding.status}: {finding.detail}\n    {finding.reproduction}")
@@ -205,7 +238,9 @@ def _print(result: FuzzResult, contract: Contract, report: Report) -> None:
         counts = result.statuses.get(label, Counter())
         passed = sum(count for status, count in counts.items() if isinstance(status, int) and status < 300)
         report.check(
-            f"fuzz: {label} reached the service", passed > 0, f"{passed} of {sum(counts.values())} cases answered 2xx"
+            f"fuzz: {label} reached the service",
+            passed > 0,
+            f"{passed} of {sum(counts.values())} cases answered 2xx",
         )
     report.check(
         "fuzz: event API 2xx responses match the contract",

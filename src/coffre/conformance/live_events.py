@@ -111,7 +111,11 @@ class EventScenario:
             f"enterpriseIds: {sorted({item.get('eventData', {}).get('enterpriseId') for item in items})}",
         )
         main = self.registry.ids.get("main")
-        kinds = [item["eventData"].get("eventType") for item in items if item.get("eventData", {}).get("messageId") == main]
+        kinds = [
+            item["eventData"].get("eventType")
+            for item in items
+            if item.get("eventData", {}).get("messageId") == main
+        ]
         self.report.check(
             "the publication and the first reading of a message: newDocument then readDocument",
             kinds == ["newDocument", "readDocument"],
@@ -144,7 +148,8 @@ class EventScenario:
             "after the last event: an empty page at the same position",
             after,
             200,
-            condition=_items(after) == [] and _page_info(after) == {"lastSequenceNbr": last, "hasNext": False},
+            condition=_items(after) == []
+            and _page_info(after) == {"lastSequenceNbr": last, "hasNext": False},
         )
         reads = self.feed(filter="readDocument")
         self.expect(
@@ -200,7 +205,8 @@ class EventScenario:
         mine = [item for item in items if item.get("eventProviderId") == self.instance.conformance.client_id]
         self.report.check(
             "the feed shows them, eventProviderId = the submitting client, with their eventCorrelationId",
-            [item["eventData"].get("eventCorrelationId") for item in mine] == [e["eventCorrelationId"] for e in batch],
+            [item["eventData"].get("eventCorrelationId") for item in mine]
+            == [e["eventCorrelationId"] for e in batch],
             f"{len(items) - before} new event(s) in the feed",
         )
         replay = self.submit(self.reader, batch)
@@ -220,7 +226,11 @@ class EventScenario:
         for name, events, params in (
             ("an enterprise that is not registered", [self.event("4", enterprise=UNREGISTERED_CBE)], None),
             ("an enterpriseId of 9 digits", [self.event("5", enterpriseId="456789034")], None),
-            ("a required property missing", [{k: v for k, v in self.event("6").items() if k != "receiptDate"}], None),
+            (
+                "a required property missing",
+                [{k: v for k, v in self.event("6").items() if k != "receiptDate"}],
+                None,
+            ),
             ("an eventType outside the enumeration", [self.event("7", eventType="documentArchived")], None),
         ):
             self.expect(f"{name} -> 400", self.submit(self.reader, events, params), 400, code="INVALID_INPUT")
@@ -270,9 +280,13 @@ class EventScenario:
             ("GET", {"params": {"lastSequenceNbr": 0, "pageSize": 10}}),
             ("POST", {"json_body": [self.event("10")]}),
         ):
-            self.expect(f"no token: {method} {EVENTS} -> 401", self.api.call(method, EVENTS, None, **arguments), 401)
             self.expect(
-                f"invalid token: {method} {EVENTS} -> 401", self.api.call(method, EVENTS, "not-a-token", **arguments), 401
+                f"no token: {method} {EVENTS} -> 401", self.api.call(method, EVENTS, None, **arguments), 401
+            )
+            self.expect(
+                f"invalid token: {method} {EVENTS} -> 401",
+                self.api.call(method, EVENTS, "not-a-token", **arguments),
+                401,
             )
         self.expect(
             "token without messagesfull: GET -> 403",
@@ -282,7 +296,9 @@ class EventScenario:
         )
         self.expect(
             "token without publicationsender: POST -> 403",
-            self.submit(self.server.token(self.instance.conformance, REFERENCE_DATA_SCOPE), [self.event("11")]),
+            self.submit(
+                self.server.token(self.instance.conformance, REFERENCE_DATA_SCOPE), [self.event("11")]
+            ),
             403,
             code="FORBIDDEN",
         )

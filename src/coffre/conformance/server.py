@@ -234,10 +234,21 @@ class Server:
         # The newcomer's own software: it reads its event feed, and never the demo enterprise's.
         newcomer_key, newcomer_cert = _key_and_certificate(self.directory, "newcomer")
         newcomer_client = self.coffre_json(
-            "client", "create", "--enterprise", NEWCOMER, "--certificate", str(newcomer_cert),
-            "--scope", SCOPE_PREFIX + "messagesfull", "--name", "newcomer reader", "--json",
+            "client",
+            "create",
+            "--enterprise",
+            NEWCOMER,
+            "--certificate",
+            str(newcomer_cert),
+            "--scope",
+            SCOPE_PREFIX + "messagesfull",
+            "--name",
+            "newcomer reader",
+            "--json",
         )
-        newcomer_reader = WebserviceClient("newcomer reader", newcomer_client["client_id"], NEWCOMER, newcomer_key)
+        newcomer_reader = WebserviceClient(
+            "newcomer reader", newcomer_client["client_id"], NEWCOMER, newcomer_key
+        )
         # The demo enterprise replies to institutions (bidirectional flow): it is a sender too.
         self.coffre(
             "refdata",

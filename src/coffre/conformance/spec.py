@@ -149,9 +149,11 @@ def _event_unauthorized(spec: dict) -> str:
 
 def _event_status_messages(registry: dict) -> Callable[[dict], str]:
     def apply(spec: dict) -> str:
-        spec.setdefault("definitions", {})["StatusMessage"] = copy.deepcopy(registry["definitions"]["StatusMessage"])
+        spec.setdefault("definitions", {})["StatusMessage"] = copy.deepcopy(
+            registry["definitions"]["StatusMessage"]
+        )
         changed = []
-        for path, method, operation in iter_operations(spec):
+        for _, method, operation in iter_operations(spec):
             for status, response in operation["responses"].items():
                 if status.startswith(("4", "5")) and "schema" not in response:
                     response["schema"] = {"$ref": "#/definitions/StatusMessage"}
@@ -163,7 +165,9 @@ def _event_status_messages(registry: dict) -> Callable[[dict], str]:
 
 def _event_page_required(spec: dict) -> str:
     definition = spec["definitions"]["EboxEnterpriseDocumentEventPage"]
-    definition["required"] = sorted(set(definition.get("required", [])) | {"EboxEnterpriseDocumentEvents", "pageInfo"})
+    definition["required"] = sorted(
+        set(definition.get("required", [])) | {"EboxEnterpriseDocumentEvents", "pageInfo"}
+    )
     return "EboxEnterpriseDocumentEventPage.required += EboxEnterpriseDocumentEvents, pageInfo"
 
 
@@ -299,7 +303,9 @@ def _is_event_contract(document: dict) -> bool:
 
 def find_event_contract(spec_dir: Path) -> tuple[Path, dict] | None:
     """The event API Swagger of ``spec_dir`` (None when there is none; SpecError when several)."""
-    found = [(path, document) for path, document in _swagger_documents(spec_dir) if _is_event_contract(document)]
+    found = [
+        (path, document) for path, document in _swagger_documents(spec_dir) if _is_event_contract(document)
+    ]
     if len(found) > 1:
         raise SpecError(f"expected at most one event API contract in {spec_dir}, found {len(found)}")
     return found[0] if found else None

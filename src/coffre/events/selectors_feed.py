@@ -19,9 +19,20 @@ from coffre.events.models import Event
 
 #: The columns a feed item shows (the follow-up dates are internal).
 FEED_FIELDS = (
-    "sequence", "event_type", "event_time", "provider_id", "correlation_id", "message_id", "receipt_date",
-    "expiration_date", "registered_mail", "message_type_id", "sender_organization_id", "sender_application_id",
-    "subject", "enterprise__cbe",
+    "sequence",
+    "event_type",
+    "event_time",
+    "provider_id",
+    "correlation_id",
+    "message_id",
+    "receipt_date",
+    "expiration_date",
+    "registered_mail",
+    "message_type_id",
+    "sender_organization_id",
+    "sender_application_id",
+    "subject",
+    "enterprise__cbe",
 )
 
 

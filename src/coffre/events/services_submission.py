@@ -84,7 +84,9 @@ class UnknownEnterprise(Exception):
     def __init__(self, index: int, event: SubmittedEvent):
         self.index = index
         self.event = event
-        super().__init__(f"item {index}: enterpriseId {event.enterprise_cbe} is not an active enterprise of this registry")
+        super().__init__(
+            f"item {index}: enterpriseId {event.enterprise_cbe} is not an active enterprise of this registry"
+        )
 
 
 class CorrelationConflict(Exception):

@@ -48,4 +48,8 @@ def event(correlation_id: str | None = "corr-1", **overrides) -> dict:
         "subject": {"fr": "Avertissement-extrait de rôle", "nl": "Aanslagbiljet"},
     }
     base.update(overrides)
-    return {key: value for key, value in base.items() if value is not ... and not (key == "eventCorrelationId" and value is None)}
+    return {
+        key: value
+        for key, value in base.items()
+        if value is not ... and not (key == "eventCorrelationId" and value is None)
+    }

@@ -22,7 +22,12 @@ def message_ids(items) -> list[str]:
 
 def read_main_content(world, message_id: str) -> None:
     attachment = world.alice.get(f"ebox/messages/{message_id}/attachments").json()["items"][0]
-    assert world.alice.get(f"ebox/messages/{message_id}/attachments/{attachment['attachmentId']}/content").status_code == 200
+    assert (
+        world.alice.get(
+            f"ebox/messages/{message_id}/attachments/{attachment['attachmentId']}/content"
+        ).status_code
+        == 200
+    )
 
 
 # --- what the feed lists --------------------------------------------------------------------------
@@ -51,7 +56,11 @@ def test_a_publication_is_a_new_document_event_with_the_message_facts(world):
         "senderOrganizationId": ONSS,
         "senderApplicationId": "DMFA",
         # Translated strings carry nl, fr and de (filled from the language given).
-        "subject": {"fr": "Attestation trimestrielle", "nl": "Attestation trimestrielle", "de": "Attestation trimestrielle"},
+        "subject": {
+            "fr": "Attestation trimestrielle",
+            "nl": "Attestation trimestrielle",
+            "de": "Attestation trimestrielle",
+        },
     }
     for key, instant in (("receiptDate", message.receipt_date), ("expirationDate", message.expiration_date)):
         assert DATE_TIME.fullmatch(item["eventData"][key])
@@ -82,7 +91,10 @@ def test_events_come_in_sequence_order_whoever_provided_them(world):
 
 def test_an_empty_feed(world):
     response = feed(world.alice, lastSequenceNbr=41)
-    assert response.json() == {"EboxEnterpriseDocumentEvents": [], "pageInfo": {"lastSequenceNbr": 41, "hasNext": False}}
+    assert response.json() == {
+        "EboxEnterpriseDocumentEvents": [],
+        "pageInfo": {"lastSequenceNbr": 41, "hasNext": False},
+    }
 
 
 # --- tenancy -----------------------------------------------------------------------------------------
@@ -91,7 +103,12 @@ def test_an_empty_feed(world):
 def test_each_enterprise_sees_its_own_events_only(world):
     alices = world.publish_pdf(recipient=A)
     charlies = world.publish_pdf(recipient=B, content=b"%PDF-1.7 for B")
-    assert submit(world.sender, [event("for-a", messageId="dp-a"), event("for-b", enterpriseId=B, messageId="dp-b")]).status_code == 201
+    assert (
+        submit(
+            world.sender, [event("for-a", messageId="dp-a"), event("for-b", enterpriseId=B, messageId="dp-b")]
+        ).status_code
+        == 201
+    )
     assert message_ids(feed_items(world.alice)) == [alices, "dp-a"]
     assert message_ids(feed_items(world.charlie)) == [charlies, "dp-b"]
     assert {item["eventData"]["enterpriseId"] for item in feed_items(world.charlie)} == {B}
@@ -116,8 +133,12 @@ def test_access(world):
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "UNAUTHORIZED"
     assert anonymous["WWW-Authenticate"].startswith("Bearer")
-    wrong = world.anonymous.get(EVENTS, {"lastSequenceNbr": 0, "pageSize": 10}, secure=True,
-                                HTTP_AUTHORIZATION=f"Bearer {world.alice.token}x")
+    wrong = world.anonymous.get(
+        EVENTS,
+        {"lastSequenceNbr": 0, "pageSize": 10},
+        secure=True,
+        HTTP_AUTHORIZATION=f"Bearer {world.alice.token}x",
+    )
     assert wrong.status_code == 401
     # Without a token, a malformed query is still 401: the token is checked first.
     assert world.anonymous.get(EVENTS, {"pageSize": 0}, secure=True).status_code == 401
@@ -133,8 +154,13 @@ def test_client_id_must_be_the_tokens(world):
 
 
 def test_other_methods_are_refused_with_a_status_message(world):
-    response = world.alice.http.put(EVENTS, "[]", content_type="application/json", secure=True,
-                                    HTTP_AUTHORIZATION=f"Bearer {world.alice.token}")
+    response = world.alice.http.put(
+        EVENTS,
+        "[]",
+        content_type="application/json",
+        secure=True,
+        HTTP_AUTHORIZATION=f"Bearer {world.alice.token}",
+    )
     assert response.status_code == 405
     assert response.json()["code"] == "METHOD_NOT_ALLOWED"
     missing = world.alice.http.get("/events-api/1.0.0/nothing", secure=True)
@@ -170,7 +196,10 @@ def test_pages_follow_one_another_without_gap_or_duplicate(world):
     assert seen == everything
 
     # Polling after the end: nothing, the same position, until something new arrives.
-    assert feed(world.alice, lastSequenceNbr=last, pageSize=3).json()["pageInfo"] == {"lastSequenceNbr": last, "hasNext": False}
+    assert feed(world.alice, lastSequenceNbr=last, pageSize=3).json()["pageInfo"] == {
+        "lastSequenceNbr": last,
+        "hasNext": False,
+    }
     newest = world.publish_pdf(content=b"%PDF-1.7 newest")
     assert message_ids(feed_items(world.alice, lastSequenceNbr=last, pageSize=3)) == [newest]
 
@@ -227,7 +256,10 @@ def test_filter_keeps_the_listed_event_types(world):
     read_main_content(world, second)
 
     def types(**params):
-        return [(item["eventData"]["eventType"], item["eventData"]["messageId"]) for item in feed_items(world.alice, **params)]
+        return [
+            (item["eventData"]["eventType"], item["eventData"]["messageId"])
+            for item in feed_items(world.alice, **params)
+        ]
 
     assert types(filter="readDocument") == [("readDocument", second)]
     assert types(filter="newDocument") == [("newDocument", first), ("newDocument", second)]
@@ -237,7 +269,12 @@ def test_filter_keeps_the_listed_event_types(world):
     body = feed(world.alice, filter="newDocument", pageSize=1).json()
     assert body["pageInfo"]["hasNext"] is True
     last = body["pageInfo"]["lastSequenceNbr"]
-    assert feed(world.alice, filter="newDocument", pageSize=1, lastSequenceNbr=last).json()["pageInfo"]["hasNext"] is False
+    assert (
+        feed(world.alice, filter="newDocument", pageSize=1, lastSequenceNbr=last).json()["pageInfo"][
+            "hasNext"
+        ]
+        is False
+    )
 
 
 def test_start_time_keeps_events_written_at_or_after_it(clock, world):
@@ -251,7 +288,9 @@ def test_start_time_keeps_events_written_at_or_after_it(clock, world):
     assert message_ids(feed_items(world.alice, startTime="2026-01-15T09:00:00Z")) == [early, late]
     # Both rules apply together.
     first = Event.objects.get(message_id=early).sequence
-    assert message_ids(feed_items(world.alice, startTime="2026-01-15T08:00:00Z", lastSequenceNbr=first)) == [late]
+    assert message_ids(feed_items(world.alice, startTime="2026-01-15T08:00:00Z", lastSequenceNbr=first)) == [
+        late
+    ]
 
 
 def test_start_times_beyond_the_calendar_are_every_event_or_none(world):
@@ -272,11 +311,18 @@ def test_a_read_is_audited_with_what_it_returned(world):
     feed(world.alice, pageSize=1, lastSequenceNbr=numbers[0] - 1)
     entry = AuditRecord.objects.latest("seq")
     assert (entry.action, entry.method, entry.status, entry.actor, entry.actor_kind) == (
-        "getEboxEnterpriseDocumentEvents", "GET", 200, world.alice.client_id, "api")
+        "getEboxEnterpriseDocumentEvents",
+        "GET",
+        200,
+        world.alice.client_id,
+        "api",
+    )
     assert entry.token_sha256 and world.alice.token not in str(entry.details)
     assert entry.url.startswith(EVENTS)
     assert entry.details == {
-        "lastSequenceNbr": numbers[0] - 1, "returned": 1, "firstSequenceNbr": numbers[0],
+        "lastSequenceNbr": numbers[0] - 1,
+        "returned": 1,
+        "firstSequenceNbr": numbers[0],
         "lastReturnedSequenceNbr": numbers[0],
     }
 
@@ -292,10 +338,17 @@ def test_the_openapi_description_documents_both_operations(client):
     spec = client.get("/api/openapi.json").json()
     operations = spec["paths"]["/events-api/1.0.0/ebox/enterprise/document/events"]
     assert (operations["get"]["operationId"], operations["post"]["operationId"]) == (
-        "getEboxEnterpriseDocumentEvents", "submitEboxEnterpriseDocumentEvents")
+        "getEboxEnterpriseDocumentEvents",
+        "submitEboxEnterpriseDocumentEvents",
+    )
     parameters = {parameter["name"]: parameter["required"] for parameter in operations["get"]["parameters"]}
-    assert parameters == {"lastSequenceNbr": True, "pageSize": True, "startTime": False, "clientId": False,
-                          "filter": False}
+    assert parameters == {
+        "lastSequenceNbr": True,
+        "pageSize": True,
+        "startTime": False,
+        "clientId": False,
+        "filter": False,
+    }
     page = spec["components"]["schemas"]["EboxEnterpriseDocumentEventPage"]
     assert set(page["required"]) == {"EboxEnterpriseDocumentEvents", "pageInfo"}
     assert set(operations["post"]["responses"]) >= {"201", "400", "401", "403", "409"}

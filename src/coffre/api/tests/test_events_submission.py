@@ -27,19 +27,33 @@ def test_submitted_events_are_stored_under_the_submitting_client(world):
     assert response.json() == {"eventsCreated": 2, "eventsAlreadyStored": 0}
     first, second = stored(provider_id=world.sender.client_id)
     assert (first.correlation_id, first.event_type, second.correlation_id, second.event_type) == (
-        "corr-1", "newDocument", "corr-2", "readDocument")
+        "corr-1",
+        "newDocument",
+        "corr-2",
+        "readDocument",
+    )
     assert first.enterprise.cbe == A
-    assert (first.message_id, first.message_type_id, first.sender_organization_id, first.sender_application_id) == (
-        "dp2-message-1", "TAXNOTICE", "0308357159", "TAXONWEB")
+    assert (
+        first.message_id,
+        first.message_type_id,
+        first.sender_organization_id,
+        first.sender_application_id,
+    ) == ("dp2-message-1", "TAXNOTICE", "0308357159", "TAXONWEB")
     assert first.subject == {"fr": "Avertissement-extrait de rôle", "nl": "Aanslagbiljet"}
     assert first.receipt_date.isoformat() == "2026-03-02T09:00:00+00:00"
     assert first.registered_mail is False
     # Follow-ups are planned for this registry's own messages only.
-    assert [(event.reminder_due, event.alert_due) for event in (first, second)] == [(None, None), (None, None)]
+    assert [(event.reminder_due, event.alert_due) for event in (first, second)] == [
+        (None, None),
+        (None, None),
+    ]
 
 
 def test_alice_reads_what_another_provider_submitted_for_her(world):
-    assert submit(world.other_sender, [event("x-1", registeredMail=True, subject={"nl": "Aanslag"})]).status_code == 201
+    assert (
+        submit(world.other_sender, [event("x-1", registeredMail=True, subject={"nl": "Aanslag"})]).status_code
+        == 201
+    )
     (item,) = feed_items(world.alice)
     assert item["eventProviderId"] == world.other_sender.client_id
     assert item["eventData"] == {
@@ -62,11 +76,23 @@ def test_only_the_required_properties(world):
     minimal = event(None, messageTypeId=..., senderOrganizationId=..., senderApplicationId=..., subject=...)
     assert submit(world.sender, [minimal]).status_code == 201
     (item,) = feed_items(world.alice)
-    assert set(item["eventData"]) == {"eventType", "enterpriseId", "messageId", "receiptDate", "expirationDate", "registeredMail"}
+    assert set(item["eventData"]) == {
+        "eventType",
+        "enterpriseId",
+        "messageId",
+        "receiptDate",
+        "expirationDate",
+        "registeredMail",
+    }
 
 
 def test_unknown_properties_are_ignored(world):
-    assert submit(world.sender, [{**event(), "somethingElse": None, "subject": {"fr": "x", "it": None}}]).status_code == 201
+    assert (
+        submit(
+            world.sender, [{**event(), "somethingElse": None, "subject": {"fr": "x", "it": None}}]
+        ).status_code
+        == 201
+    )
 
 
 def test_an_empty_list_stores_nothing(world):
@@ -91,8 +117,12 @@ def test_a_replay_stores_nothing_new(world):
 
 def test_a_replay_may_write_the_same_instants_differently(world):
     assert submit(world.sender, [event("corr-1")]).status_code == 201
-    same = event("corr-1", receiptDate="2026-03-02T09:00:00Z", expirationDate="2027-03-02T09:00:00.000+00:00",
-                 subject={"nl": "Aanslagbiljet", "fr": "Avertissement-extrait de rôle", "de": ""})
+    same = event(
+        "corr-1",
+        receiptDate="2026-03-02T09:00:00Z",
+        expirationDate="2027-03-02T09:00:00.000+00:00",
+        subject={"nl": "Aanslagbiljet", "fr": "Avertissement-extrait de rôle", "de": ""},
+    )
     assert submit(world.sender, [same]).json() == {"eventsCreated": 0, "eventsAlreadyStored": 1}
 
 
@@ -127,7 +157,11 @@ def test_the_same_correlation_id_with_another_content_is_a_conflict_and_stores_n
     assert body["code"] == "IDEMPOTENCY_VIOLATION" and "'corr-1'" in body["message"]
     assert [item.correlation_id for item in stored()] == ["corr-1"]  # corr-new was not stored either
     (entry,) = AuditRecord.objects.filter(seq__gt=before)
-    assert (entry.action, entry.status, entry.actor) == ("submitEboxEnterpriseDocumentEvents", 409, world.sender.client_id)
+    assert (entry.action, entry.status, entry.actor) == (
+        "submitEboxEnterpriseDocumentEvents",
+        409,
+        world.sender.client_id,
+    )
     assert entry.details == {"error": "IDEMPOTENCY_VIOLATION", "eventCorrelationIds": ["corr-1"]}
 
 
@@ -148,7 +182,8 @@ def test_correlation_ids_belong_to_their_provider(world):
     other = submit(world.other_sender, [event("corr-1", messageId="theirs")])
     assert other.status_code == 201 and other.json()["eventsCreated"] == 1
     assert sorted(item.provider_id for item in stored(correlation_id="corr-1")) == sorted(
-        [world.sender.client_id, world.other_sender.client_id])
+        [world.sender.client_id, world.other_sender.client_id]
+    )
 
 
 def test_events_without_correlation_id_are_always_stored(world):
@@ -193,13 +228,17 @@ def test_every_attempt_is_audited(world):
         ("submitEboxEnterpriseDocumentEvents", "POST", 400),
     ]
     assert entries[0].details == {
-        "stored": [{"eventCorrelationId": "corr-1", "eventType": "newDocument"},
-                   {"eventCorrelationId": None, "eventType": "readDocument"}],
+        "stored": [
+            {"eventCorrelationId": "corr-1", "eventType": "newDocument"},
+            {"eventCorrelationId": None, "eventType": "readDocument"},
+        ],
         "alreadyStored": [],
     }
     assert entries[1].details == {"stored": [], "alreadyStored": ["corr-1"]}
     assert [entry.actor for entry in entries] == [world.sender.client_id] * 2 + [""] + [
-        world.alice.client_id, world.sender.client_id]
+        world.alice.client_id,
+        world.sender.client_id,
+    ]
 
 
 # --- the body ---------------------------------------------------------------------------------------------
@@ -258,7 +297,8 @@ def test_the_enterprise_must_be_an_active_one_of_this_registry(world, cbe_of):
     response = submit(world.sender, [event("ok"), event("bad", enterpriseId=cbe, messageId="m-7")])
     assert response.status_code == 400
     assert response.json()["message"] == (
-        f"Item 1 (messageId 'm-7'): enterpriseId {cbe} is not an active enterprise of this registry.")
+        f"Item 1 (messageId 'm-7'): enterpriseId {cbe} is not an active enterprise of this registry."
+    )
     assert not Event.objects.exists()
 
 
@@ -297,7 +337,12 @@ def test_a_body_over_the_size_limit_is_413(world, settings):
 
 
 def test_the_body_is_json(world):
-    response = world.sender.http.post(EVENTS, "eventType=newDocument", content_type="application/x-www-form-urlencoded",
-                                      secure=True, HTTP_AUTHORIZATION=f"Bearer {world.sender.token}")
+    response = world.sender.http.post(
+        EVENTS,
+        "eventType=newDocument",
+        content_type="application/x-www-form-urlencoded",
+        secure=True,
+        HTTP_AUTHORIZATION=f"Bearer {world.sender.token}",
+    )
     assert response.status_code == 400
     assert not Event.objects.exists()

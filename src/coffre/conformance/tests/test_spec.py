@@ -192,12 +192,17 @@ EVENT_API = {
         EVENTS_PATH: {
             "get": {
                 "responses": {
-                    200: {"description": "page", "schema": {"$ref": "#/definitions/EboxEnterpriseDocumentEventPage"}},
+                    200: {
+                        "description": "page",
+                        "schema": {"$ref": "#/definitions/EboxEnterpriseDocumentEventPage"},
+                    },
                     400: {"description": "bad input parameter"},
                     403: {"description": "not authorized"},
                 }
             },
-            "post": {"responses": {201: {"description": "created"}, 409: {"description": "idempotency violation"}}},
+            "post": {
+                "responses": {201: {"description": "created"}, 409: {"description": "idempotency violation"}}
+            },
         }
     },
     "definitions": {
@@ -223,7 +228,9 @@ def event_contract(tmp_path):
 def test_the_event_contract_is_found_beside_the_registry_and_not_listed_as_unchecked(tmp_path):
     (tmp_path / "registry.json").write_text(json.dumps(REGISTRY))
     (tmp_path / "events.yaml").write_text("---\ntitle: front matter\n---\n" + yaml.safe_dump(EVENT_API))
-    (tmp_path / "federation.yaml").write_text(yaml.safe_dump({"swagger": "2.0", "info": {"title": "Fed"}, "paths": {}}))
+    (tmp_path / "federation.yaml").write_text(
+        yaml.safe_dump({"swagger": "2.0", "info": {"title": "Fed"}, "paths": {}})
+    )
     assert [(path.name, title) for path, title in find_contract(tmp_path)[2]] == [("federation.yaml", "Fed")]
     path, document = find_event_contract(tmp_path)
     assert path.name == "events.yaml" and document["info"]["version"] == "1.1.1"
@@ -243,7 +250,9 @@ def test_event_deviations_add_401_and_status_messages_and_require_the_page(event
         assert operation.response_schema(status) == (True, {"$ref": "#/definitions/StatusMessage"})
     assert event_contract.definitions["StatusMessage"] == REGISTRY["definitions"]["StatusMessage"]
     assert "schema" not in event_contract.original["paths"][EVENTS_PATH]["get"]["responses"][400]
-    assert sorted(event_contract.check_response(submit, 409, "application/json", b'{"message": "conflict"}')) == [
+    assert sorted(
+        event_contract.check_response(submit, 409, "application/json", b'{"message": "conflict"}')
+    ) == [
         "body: 'code' is a required property",
         "body: 'id' is a required property",
     ]

@@ -25,11 +25,17 @@ def test_filters_apply_together(portal, clock):
     clock.move_to("2026-03-02T12:00:00+01:00")
     late = publish()
     page = selectors_feed.feed_page(
-        portal.a.id, 0, 10, since=dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.UTC), event_types={EventType.NEW_DOCUMENT}
+        portal.a.id,
+        0,
+        10,
+        since=dt.datetime(2026, 3, 2, 10, 30, tzinfo=dt.UTC),
+        event_types={EventType.NEW_DOCUMENT},
     )
     assert [event.message_id for event in page.events] == [late.message_id]
     assert selectors_feed.feed_page(portal.a.id, 0, 10, event_types={EventType.READ_DOCUMENT}).events == []
-    assert early.message_id in [event.message_id for event in selectors_feed.feed_page(portal.a.id, 0, 10).events]
+    assert early.message_id in [
+        event.message_id for event in selectors_feed.feed_page(portal.a.id, 0, 10).events
+    ]
 
 
 def test_a_page_walks_the_feed_index(portal):

@@ -11,11 +11,18 @@ from django.db import connections
 from coffre.audit.models import AuditRecord
 from coffre.audit.services import Actor
 from coffre.events.models import Event
-from coffre.events.services_submission import CorrelationConflict, SubmittedEvent, UnknownEnterprise, submit_events
+from coffre.events.services_submission import (
+    CorrelationConflict,
+    SubmittedEvent,
+    UnknownEnterprise,
+    submit_events,
+)
 from coffre.mailbox.tests.conftest import A, B, publish
 
 PROVIDER = "coffre-provider2"
-ACTOR = Actor(kind="api", name=PROVIDER, method="POST", url="/events-api/1.0.0/ebox/enterprise/document/events")
+ACTOR = Actor(
+    kind="api", name=PROVIDER, method="POST", url="/events-api/1.0.0/ebox/enterprise/document/events"
+)
 RECEIPT = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
@@ -64,7 +71,11 @@ def test_a_conflict_stores_nothing_and_names_every_id(portal):
     with pytest.raises(CorrelationConflict) as conflict:
         submit_events(
             PROVIDER,
-            [submitted("c-3"), submitted("c-2", registered_mail=True), submitted("c-1", subject={"fr": "Autre"})],
+            [
+                submitted("c-3"),
+                submitted("c-2", registered_mail=True),
+                submitted("c-1", subject={"fr": "Autre"}),
+            ],
             ACTOR,
         )
     assert conflict.value.correlation_ids == ["c-1", "c-2"]
