@@ -202,8 +202,8 @@ def _submitted(item: EboxEnterpriseDocumentEvent) -> SubmittedEvent:
 )
 def submit_events(
     request,
-    EboxEnterpriseDocumentEvents: list[EboxEnterpriseDocumentEvent],
-    query: Query[SubmitQuery],  # noqa: N803
+    EboxEnterpriseDocumentEvents: list[EboxEnterpriseDocumentEvent],  # noqa: N803 (the contract's name)
+    query: Query[SubmitQuery],
 ):
     _own_client(request, query.clientId)
     items = EboxEnterpriseDocumentEvents
@@ -215,8 +215,8 @@ def submit_events(
         )
     except services_submission.UnknownEnterprise as exc:
         raise invalid_input(
-            f"Item {exc.index} (messageId {exc.event.message_id!r}): enterpriseId {exc.event.enterprise_cbe} "
-            "is not an active enterprise of this registry."
+            f"EboxEnterpriseDocumentEvents.{exc.index}.enterpriseId: {exc.event.enterprise_cbe} is not an active "
+            f"enterprise of this registry (messageId {exc.event.message_id!r})."
         ) from None
     except services_submission.CorrelationConflict as exc:
         shown = ", ".join(repr(key) for key in exc.correlation_ids[:10])

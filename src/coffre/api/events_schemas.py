@@ -3,7 +3,8 @@ submitted events (strictly parsed), and the documented page.
 
 The class names are the contract's definition names, so that ``/api/docs`` shows them as the
 contract does. Date-times are RFC 3339 with an offset (``2026-03-02T10:00:00+01:00`` or ``...Z``);
-a null is never accepted (leave the property out instead), as in the publication profile.
+a null is never accepted for a property of the contract (leave it out instead), as in the
+publication profile; unknown properties are ignored.
 """
 
 import datetime as dt

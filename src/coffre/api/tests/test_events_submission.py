@@ -297,7 +297,8 @@ def test_the_enterprise_must_be_an_active_one_of_this_registry(world, cbe_of):
     response = submit(world.sender, [event("ok"), event("bad", enterpriseId=cbe, messageId="m-7")])
     assert response.status_code == 400
     assert response.json()["message"] == (
-        f"Item 1 (messageId 'm-7'): enterpriseId {cbe} is not an active enterprise of this registry."
+        f"EboxEnterpriseDocumentEvents.1.enterpriseId: {cbe} is not an active enterprise of this registry "
+        "(messageId 'm-7')."
     )
     assert not Event.objects.exists()
 
