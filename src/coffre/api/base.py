@@ -89,6 +89,19 @@ def actor_of(request: HttpRequest) -> Actor:
     )
 
 
+class OperationBearer(EboxBearer):
+    """``EboxBearer`` that names its operation for the audit trail: the feed and the submission
+    share one URL, so the URL's name cannot tell them apart."""
+
+    def __init__(self, operation: str, *scopes: str):
+        super().__init__(*scopes)
+        self.operation = operation
+
+    def __call__(self, request: HttpRequest):
+        request.operation_name = self.operation
+        return super().__call__(request)
+
+
 def operation_of(request: HttpRequest) -> str:
     named = getattr(request, "operation_name", None)  # set where one URL serves several operations
     if named:

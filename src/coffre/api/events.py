@@ -18,7 +18,7 @@ from django.db import transaction
 from django.http import HttpRequest, JsonResponse
 from ninja import Query, Router
 
-from coffre.api.base import ApiError, EboxBearer, actor_of, audit_read, invalid_input
+from coffre.api.base import ApiError, OperationBearer, actor_of, audit_read, invalid_input
 from coffre.api.events_schemas import (
     DATE_TIME_HINT,
     EVENT_TYPES,
@@ -44,19 +44,6 @@ EVENTS_PATH = "ebox/enterprise/document/events"
 FEED_ACTION = "getEboxEnterpriseDocumentEvents"
 
 router = Router(tags=["EboxEnterprise"])
-
-
-class OperationBearer(EboxBearer):
-    """``EboxBearer`` that names its operation for the audit trail: the feed and the submission
-    share one URL, so the URL's name cannot tell them apart."""
-
-    def __init__(self, operation: str, *scopes: str):
-        super().__init__(*scopes)
-        self.operation = operation
-
-    def __call__(self, request: HttpRequest):
-        request.operation_name = self.operation
-        return super().__call__(request)
 
 
 def instant(value: dt.datetime) -> str:

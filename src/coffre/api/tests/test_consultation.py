@@ -361,6 +361,8 @@ def test_hiding_is_all_or_nothing(world):
                                   {"items": [{"messageId": "x", "visible": True}, {"messageId": "x", "visible": False}]}])
 def test_malformed_patch(world, body):
     assert world.alice.patch("ebox/messages", body).status_code == 400
+    refused = AuditRecord.objects.latest("seq")
+    assert (refused.action, refused.status, refused.method) == ("patchMessages", 400, "PATCH")
 
 
 @pytest.mark.parametrize("visible", ["no", "false", 0, 1])
