@@ -9,6 +9,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
@@ -88,7 +89,23 @@ def actor_of(request: HttpRequest) -> Actor:
     )
 
 
+class OperationBearer(EboxBearer):
+    """``EboxBearer`` that names its operation for the audit trail: the feed and the submission
+    share one URL, so the URL's name cannot tell them apart."""
+
+    def __init__(self, operation: str, *scopes: str):
+        super().__init__(*scopes)
+        self.operation = operation
+
+    def __call__(self, request: HttpRequest):
+        request.operation_name = self.operation
+        return super().__call__(request)
+
+
 def operation_of(request: HttpRequest) -> str:
+    named = getattr(request, "operation_name", None)  # set where one URL serves several operations
+    if named:
+        return named
     match = getattr(request, "resolver_match", None)
     return match.url_name if match and match.url_name else request.path
 
@@ -129,7 +146,8 @@ api = NinjaAPI(
     version="2.1",
     description=(
         "The e-Box Enterprise REST API v2.1 (Message Registry: consultation and publication profiles), "
-        f"under /{REGISTRY_ROOT}. Tokens: OAuth2 client credentials with private_key_jwt at /oauth2/token."
+        f"under /{REGISTRY_ROOT}, and the event API 1.1.1 (feed and submission of document events) under "
+        "/events-api/1.0.0/. Tokens: OAuth2 client credentials with private_key_jwt at /oauth2/token."
     ),
     docs_url="api/docs",
     openapi_url="api/openapi.json",
@@ -168,6 +186,15 @@ def _http_error(request, exc: HttpError):
 @api.exception_handler(Http404)
 def _not_found(request, exc):
     return error_response(request, 404, "NOT_FOUND", "Not found.")
+
+
+@api.exception_handler(RequestDataTooBig)
+def _body_too_large(request, exc):
+    # A JSON body over DATA_UPLOAD_MAX_MEMORY_SIZE, found when ninja reads it (was a 500).
+    return error_response(
+        request, 413, "REQUEST_TOO_LARGE",
+        f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+    )
 
 
 @api.exception_handler(BlobIntegrityError)

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from ninja import Query, Router
 
 from coffre.api import presenters
-from coffre.api.base import EboxBearer, ApiError, actor_of, audit_read, invalid_input, not_found
+from coffre.api.base import ApiError, EboxBearer, OperationBearer, actor_of, audit_read, invalid_input, not_found
 from coffre.api.schemas import (
     ERRORS,
     AttachmentOut,
@@ -112,7 +112,9 @@ def get_messages(request, query: Query[MessageQuery]):
 @router.patch(
     "ebox/messages",
     url_name="patchMessagesByEBoxId",
-    auth=messages_auth,
+    # The list's URL: its name alone would audit a refused PATCH as getMessagesByEBoxId. The name
+    # is the one set_visibility records for an accepted PATCH.
+    auth=OperationBearer("patchMessages", MESSAGES_FULL),
     response={200: None, **ERRORS},
     summary="Hide or show messages of the own e-Box (all or none).",
     openapi_extra={"requestBody": {"content": {"application/merge-patch+json": {}}}},

@@ -1,4 +1,5 @@
-"""``python -m coffre.conformance --spec-dir DIR``: the contract checks (``make conformance``).
+"""``python -m coffre.conformance --spec-dir DIR``: the contract checks (``make conformance``) of the
+Message Registry and of the event API.
 
 Exit status 0 only when every live check passed and the fuzz found no server error.
 """
@@ -9,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from coffre.conformance import fuzz, live
+from coffre.conformance import fuzz, fuzz_events, live, live_events
 from coffre.conformance.report import Report
 from coffre.conformance.server import Server, SetupError
-from coffre.conformance.spec import Contract, SpecError
+from coffre.conformance.spec import EVENT_MARKERS, Contract, SpecError, event_deviations, find_event_contract
 
 
 def _arguments(argv):
@@ -51,21 +52,28 @@ def main(argv=None) -> int:
     report = Report()
     try:
         contract, others = Contract.from_dir(options.spec_dir)
+        found = find_event_contract(options.spec_dir)
     except SpecError as exc:
         report.say(f"conformance: cannot load the contract: {exc}")
         return 2
-    report.say(
-        f"Contract: {contract.path.name} ({contract.spec['info'].get('title')} "
-        f"{contract.spec['info'].get('version')}), {len(contract.operations)} operations"
-    )
+    if found is None:
+        report.say(f"conformance: no event API contract (path {EVENT_MARKERS[0]}) in {options.spec_dir}")
+        return 2
+    event_contract = Contract(found[0], found[1], event_deviations(contract.original))
+    for checked in (contract, event_contract):
+        report.say(
+            f"Contract: {checked.path.name} ({checked.spec['info'].get('title')} "
+            f"{checked.spec['info'].get('version')}), {len(checked.operations)} operations"
+        )
     for path, title in others:
-        report.say(f"  not checked: {path.name} ({title}): not a Message Registry contract")
-    report.say("Documented deviations, applied to an in-memory copy of the contract:")
-    for number, (deviation, where) in enumerate(contract.deviations, 1):
-        report.say(f"  {number}. [{deviation.kind}] {deviation.name}")
-        report.say(f"     why: {deviation.reason}\n     where: {where}")
+        report.say(f"  not checked: {path.name} ({title}): neither the Message Registry nor the event API")
+    for checked in (contract, event_contract):
+        report.say(f"Documented deviations of {checked.path.name}, applied to an in-memory copy:")
+        for number, (deviation, where) in enumerate(checked.deviations, 1):
+            report.say(f"  {number}. [{deviation.kind}] {deviation.name}")
+            report.say(f"     why: {deviation.reason}\n     where: {where}")
 
-    fuzz_result = None
+    fuzz_results = []
     server = Server(keep=options.keep, say=report.say, database_url=options.database_url)
     try:
         report.section("Set-up")
@@ -74,10 +82,16 @@ def main(argv=None) -> int:
             f"server: gunicorn (gthread) at {instance.base_url}, data in a throw-away directory; "
             f"conformance client {instance.conformance.client_id} of {instance.demo_enterprise}"
         )
-        live.run(server, instance, contract, report)
+        registry = live.run(server, instance, contract, report)
+        live_events.run(server, instance, event_contract, report, registry)
         if not options.no_fuzz:
-            fuzz_result = fuzz.run(
-                server, instance, contract, report, examples=options.examples, seed=options.seed
+            fuzz_results.append(
+                fuzz.run(server, instance, contract, report, examples=options.examples, seed=options.seed)
+            )
+            fuzz_results.append(
+                fuzz_events.run(
+                    server, instance, event_contract, report, examples=options.examples, seed=options.seed
+                )
             )
     except SetupError as exc:
         report.check("set-up", False, str(exc))
@@ -91,14 +105,14 @@ def main(argv=None) -> int:
 
     elapsed = time.monotonic() - started
     failures = report.failures
-    fuzz_cases = fuzz_result.cases if fuzz_result else 0
-    fuzz_errors = len(fuzz_result.server_errors) if fuzz_result else 0
+    fuzz_cases = sum(result.cases for result in fuzz_results)
+    fuzz_errors = sum(len(result.server_errors) for result in fuzz_results)
     report.say("")
     if failures:
         report.say(f"{len(failures)} failed check(s):")
         for failure in failures:
             report.say(f"  FAIL [{failure.section}] {failure.name} — {failure.detail}")
-    fuzz_ok = options.no_fuzz or (fuzz_result is not None and fuzz_errors == 0)
+    fuzz_ok = options.no_fuzz or (len(fuzz_results) == 2 and fuzz_errors == 0)
     if not failures and fuzz_ok:
         summary = f"{report.passed} checks passed, {fuzz_cases} fuzz cases, {fuzz_errors} server errors"
         report.say(f"conformance: {summary}")

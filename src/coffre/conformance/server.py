@@ -2,9 +2,10 @@
 
 Fresh ``COFFRE_VAR_DIR`` (SQLite), ``coffre migrate``, ``coffre demo --json``, a dedicated
 ``conformance`` client of the demo enterprise with the five scopes (key and certificate made
-here), a never-consulted recipient, the demo enterprise as a sender organization (replies to
-institutions), logos; then the production server (gunicorn, gthread workers) on a free loopback
-port. ``close()`` stops the server and removes the directory, whatever happened before.
+here), a never-consulted recipient with a reader client of its own (the event feed's tenancy),
+the demo enterprise as a sender organization (replies to institutions), logos; then the
+production server (gunicorn, gthread workers) on a free loopback port. ``close()`` stops the
+server and removes the directory, whatever happened before.
 
 Private keys stay in the throw-away directory; tokens and assertions are never printed.
 """
@@ -74,6 +75,7 @@ class Instance:
     application_logo: tuple[str, str]  # (applicationId, imageId)
     logo_bytes: bytes = field(repr=False)
     reply_type: str = REPLY_TYPE
+    newcomer_reader: WebserviceClient | None = None  # messagesfull of the newcomer (event feed tenancy)
 
     @property
     def root(self) -> str:
@@ -229,6 +231,24 @@ class Server:
         conformance = WebserviceClient("conformance", created["client_id"], bakery, key_path)
 
         self.coffre("enterprise", "add", NEWCOMER, "--name", "Nouvelle Entreprise SRL", "--json")
+        # The newcomer's own software: it reads its event feed, and never the demo enterprise's.
+        newcomer_key, newcomer_cert = _key_and_certificate(self.directory, "newcomer")
+        newcomer_client = self.coffre_json(
+            "client",
+            "create",
+            "--enterprise",
+            NEWCOMER,
+            "--certificate",
+            str(newcomer_cert),
+            "--scope",
+            SCOPE_PREFIX + "messagesfull",
+            "--name",
+            "newcomer reader",
+            "--json",
+        )
+        newcomer_reader = WebserviceClient(
+            "newcomer reader", newcomer_client["client_id"], NEWCOMER, newcomer_key
+        )
         # The demo enterprise replies to institutions (bidirectional flow): it is a sender too.
         self.coffre(
             "refdata",
@@ -277,6 +297,7 @@ class Server:
             organization_logo=(institution, organization_logo["imageId"]),
             application_logo=("DMFA", application_logo["imageId"]),
             logo_bytes=logo,
+            newcomer_reader=newcomer_reader,
         )
 
     def start(self) -> None:

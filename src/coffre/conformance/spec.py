@@ -24,9 +24,11 @@ from urllib.parse import urlsplit
 import yaml
 from jsonschema import Draft4Validator, FormatChecker
 
-#: Paths that only the Message Registry contract has (the other Swagger files of the federation
-#: describe the event service and the federation directory, which are not part of this check).
+#: Paths that only the Message Registry contract has.
 REGISTRY_MARKERS = ("/publishMessage", "/ebox/messages")
+#: The path of the event API contract (``ebox-enterprise-event-api-*.yaml``), checked beside it; the
+#: federation directory's file is listed and left out.
+EVENT_MARKERS = ("/ebox/enterprise/document/events",)
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/tiff")
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
@@ -136,6 +138,66 @@ def _require_items_and_total(spec: dict) -> str:
     return f"required += items, totalItems in {', '.join(names)}"
 
 
+def _event_unauthorized(spec: dict) -> str:
+    count = 0
+    for _, _, operation in iter_operations(spec):
+        if "401" not in operation["responses"]:
+            operation["responses"]["401"] = {"description": "Token missing, invalid or expired (NOTES.md)"}
+            count += 1
+    return f"responses.401 added to {count} operations"
+
+
+def _event_status_messages(registry: dict) -> Callable[[dict], str]:
+    def apply(spec: dict) -> str:
+        spec.setdefault("definitions", {})["StatusMessage"] = copy.deepcopy(
+            registry["definitions"]["StatusMessage"]
+        )
+        changed = []
+        for _, method, operation in iter_operations(spec):
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and "schema" not in response:
+                    response["schema"] = {"$ref": "#/definitions/StatusMessage"}
+                    changed.append(f"{method.upper()} {status}")
+        return f"definitions.StatusMessage copied from the Message Registry; schema of {', '.join(changed)}"
+
+    return apply
+
+
+def _event_page_required(spec: dict) -> str:
+    definition = spec["definitions"]["EboxEnterpriseDocumentEventPage"]
+    definition["required"] = sorted(
+        set(definition.get("required", [])) | {"EboxEnterpriseDocumentEvents", "pageInfo"}
+    )
+    return "EboxEnterpriseDocumentEventPage.required += EboxEnterpriseDocumentEvents, pageInfo"
+
+
+def event_deviations(registry: dict) -> tuple[Deviation, ...]:
+    """The deviations of the event API contract; its error bodies are the registry's StatusMessage."""
+    return (
+        Deviation(
+            "401 added to both operations",
+            "addition",
+            "NOTES.md (identity and OAuth2): 401 = token missing, invalid or expired; the event contract "
+            "documents 400 and 403 only.",
+            _event_unauthorized,
+        ),
+        Deviation(
+            "error responses (400, 401, 403, 409) carry the Message Registry's StatusMessage",
+            "tightening",
+            "NOTES.md (publication rules): the error body is a StatusMessage; the event contract gives its "
+            "errors no schema, so that any body would pass.",
+            _event_status_messages(registry),
+        ),
+        Deviation(
+            "EboxEnterpriseDocumentEvents and pageInfo required in EboxEnterpriseDocumentEventPage",
+            "tightening",
+            "NOTES.md (consultation rules): lists are always present, [] when empty; readers page with "
+            "pageInfo.lastSequenceNbr, so a page without it could not be followed.",
+            _event_page_required,
+        ),
+    )
+
+
 DEVIATIONS = (
     Deviation(
         "Attachment.mediaType accepts image/jpeg, image/png, image/gif, image/tiff",
@@ -219,11 +281,10 @@ def _load_documents(path: Path) -> list:
     return [document for document in yaml.safe_load_all(text) if document is not None]
 
 
-def find_contract(spec_dir: Path) -> tuple[Path, dict, list[tuple[Path, str]]]:
-    """The Message Registry Swagger of ``spec_dir``, and the other Swagger files found (path, title)."""
+def _swagger_documents(spec_dir: Path):
+    """(path, document) of every Swagger 2.0 document of ``spec_dir`` (front matter skipped)."""
     if not spec_dir.is_dir():
         raise SpecError(f"{spec_dir} is not a directory")
-    registry, others = [], []
     for path in sorted(spec_dir.iterdir()):
         if path.suffix not in (".yaml", ".yml", ".json"):
             continue
@@ -232,12 +293,33 @@ def find_contract(spec_dir: Path) -> tuple[Path, dict, list[tuple[Path, str]]]:
         except (ValueError, yaml.YAMLError) as exc:
             raise SpecError(f"{path.name} cannot be read: {exc}") from None
         for document in documents:
-            if not isinstance(document, dict) or str(document.get("swagger")) != "2.0":
-                continue
-            if all(marker in document.get("paths", {}) for marker in REGISTRY_MARKERS):
-                registry.append((path, document))
-            else:
-                others.append((path, str(document.get("info", {}).get("title", ""))))
+            if isinstance(document, dict) and str(document.get("swagger")) == "2.0":
+                yield path, document
+
+
+def _is_event_contract(document: dict) -> bool:
+    return all(marker in document.get("paths", {}) for marker in EVENT_MARKERS)
+
+
+def find_event_contract(spec_dir: Path) -> tuple[Path, dict] | None:
+    """The event API Swagger of ``spec_dir`` (None when there is none; SpecError when several)."""
+    found = [
+        (path, document) for path, document in _swagger_documents(spec_dir) if _is_event_contract(document)
+    ]
+    if len(found) > 1:
+        raise SpecError(f"expected at most one event API contract in {spec_dir}, found {len(found)}")
+    return found[0] if found else None
+
+
+def find_contract(spec_dir: Path) -> tuple[Path, dict, list[tuple[Path, str]]]:
+    """The Message Registry Swagger of ``spec_dir``, and the other Swagger files found (path, title),
+    the event API contract left out (``find_event_contract``)."""
+    registry, others = [], []
+    for path, document in _swagger_documents(spec_dir):
+        if all(marker in document.get("paths", {}) for marker in REGISTRY_MARKERS):
+            registry.append((path, document))
+        elif not _is_event_contract(document):
+            others.append((path, str(document.get("info", {}).get("title", ""))))
     if len(registry) != 1:
         raise SpecError(
             f"expected one Swagger 2.0 file of the Message Registry (paths {', '.join(REGISTRY_MARKERS)}) "

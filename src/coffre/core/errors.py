@@ -27,7 +27,7 @@ def status_message(status: int, code: str, message: str, headers: dict | None = 
 
 
 #: Paths of the interfaces that software calls: their errors are StatusMessage JSON, never HTML.
-MACHINE_PREFIXES = ("/REST/", "/oauth2/", "/.well-known/", "/api/")
+MACHINE_PREFIXES = ("/REST/", "/events-api/", "/oauth2/", "/.well-known/", "/api/")
 CODES = {
     400: "INVALID_INPUT", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
     411: "LENGTH_REQUIRED", 413: "REQUEST_TOO_LARGE", 500: "INTERNAL_ERROR",

@@ -15,6 +15,7 @@ This module never logs a token.
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable
@@ -280,3 +281,41 @@ def set_anti_phishing_phrase(ebox: Ebox, phrase: str, *, actor: Actor) -> None:
             "ebox.antiPhishingPhrase." + ("set" if phrase else "remove"),
             details={"ebox": ebox.enterprise.cbe, "replaced": had_phrase},
         )
+
+
+def without_address(text: str, address: str) -> str:
+    """``text`` (e.g. a mail server's answer) with ``address`` replaced by ``[address]``: the audit
+    trail keeps addresses as hashes only."""
+    if not address.strip():
+        return text
+    return re.sub(re.escape(address.strip()), "[address]", text, flags=re.IGNORECASE)
+
+
+def mark_notification_address_failing(ebox_id: int, address: str, reason: str, *, actor: Actor) -> bool:
+    """A mail to ``address`` was refused for good (SMTP 5xx, or a bounce): when ``address`` is still
+    the e-Box's notification address, mark it failing with ``reason`` (shown on the management page
+    and to the access managers in the portal) until an address is confirmed again. True when
+    marked now; False when the address changed meanwhile or was already marked failing.
+
+    Call it inside the transaction that records the failed mail.
+    """
+    with transaction.atomic():
+        ebox = Ebox.objects.select_for_update().select_related("enterprise").filter(pk=ebox_id).first()
+        if ebox is None or ebox.notification_email.strip().lower() != address.strip().lower():
+            return False
+        if ebox.notification_status == "failing":
+            return False  # the first reason stays: it is what the managers were shown
+        reason = " ".join(reason.split())[:300]
+        ebox.notification_status = "failing"
+        ebox.notification_failure = reason
+        ebox.save(update_fields=["notification_status", "notification_failure"])
+        record(
+            actor,
+            "ebox.notificationAddress.failing",
+            details={
+                "ebox": ebox.enterprise.cbe,
+                "addressSha256": email_hash(address),
+                "reason": without_address(reason, address),
+            },
+        )
+    return True

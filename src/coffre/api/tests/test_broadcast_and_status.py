@@ -107,3 +107,11 @@ def test_a_nul_character_in_a_json_body_is_refused(world):
         assert response.status_code == 400, response.content
         assert response.json()["code"] == "INVALID_INPUT"
     assert Message.objects.filter(message_id=message_id).count() == 1
+
+
+def test_a_json_body_over_the_size_limit_is_413_not_a_server_error(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    pairs = [{"messageId": f"m-{n}", "eboxId": {"eboxType": "enterprise", "eboxIdValue": B}} for n in range(40)]
+    response = world.sender.post_json("searchMessageStatus", pairs)
+    assert response.status_code == 413
+    assert response.json()["code"] == "REQUEST_TOO_LARGE"

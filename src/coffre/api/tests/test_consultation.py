@@ -361,6 +361,8 @@ def test_hiding_is_all_or_nothing(world):
                                   {"items": [{"messageId": "x", "visible": True}, {"messageId": "x", "visible": False}]}])
 def test_malformed_patch(world, body):
     assert world.alice.patch("ebox/messages", body).status_code == 400
+    refused = AuditRecord.objects.latest("seq")
+    assert (refused.action, refused.status, refused.method) == ("patchMessages", 400, "PATCH")
 
 
 @pytest.mark.parametrize("visible", ["no", "false", 0, 1])
@@ -412,6 +414,24 @@ def test_expired_messages_are_gone(world):
     assert ids(world.alice.get("ebox/messages")) == []
     assert world.alice.get(f"ebox/messages/{message_id}").status_code == 404
     assert world.alice.get("ebox").json()["numberOfMessages"] == 0
+
+
+def test_expired_messages_leave_the_list_and_every_count(world):
+    alive = world.publish_pdf()
+    gone = world.publish_pdf(content=PDF + b"gone", messageTypeId="REMINDER", senderApplicationId=...)
+    Message.objects.filter(message_id=gone).update(expiration_date=timezone.now() - dt.timedelta(seconds=1))
+    listing = world.alice.get("ebox/messages", {"pageSize": 100})
+    assert ids(listing) == [alive] and listing.json()["totalItems"] == 1
+    for criteria in ({"readStatus": "false"}, {"messageTypeId": "REMINDER"}, {"expiredBefore": "2099-01-01"},
+                     {"q": "attestation", "qlang": "fr"}, {"visible": "true"}):
+        assert gone not in ids(world.alice.get("ebox/messages", criteria)), criteria
+    summary = world.alice.get("ebox").json()
+    assert (summary["numberOfMessages"], summary["numberOfUnreadMessages"]) == (1, 1)
+    assert summary["eboxSize"] == round(len(PDF) / 1024, 3)
+    for path in (f"ebox/messages/{gone}/attachments", f"ebox/messages/{gone}/paymentData"):
+        assert world.alice.get(path).status_code == 404
+    hide = world.alice.patch("ebox/messages", {"items": [{"messageId": gone, "visible": False}]})
+    assert hide.status_code == 404
 
 
 def test_reads_are_audited(world):

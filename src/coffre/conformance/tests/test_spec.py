@@ -6,7 +6,8 @@ import json
 import pytest
 import yaml
 
-from coffre.conformance.spec import Contract, SpecError, find_contract, paged_output_lists
+from coffre.conformance.spec import Contract, SpecError, event_deviations, find_contract, find_event_contract
+from coffre.conformance.spec import paged_output_lists
 
 REGISTRY = {
     "swagger": "2.0",
@@ -178,3 +179,83 @@ def test_responses_without_schema_and_binary_content(contract):
     assert contract.check_response(contract.operation("PATCH", "/ebox/messages"), 200, "", b"") == []
     content = contract.operation("GET", "/content")
     assert contract.check_response(content, 200, "application/pdf", b"%PDF-1.7") == []
+
+
+# --- the event API contract -------------------------------------------------------------------------
+
+EVENTS_PATH = "/ebox/enterprise/document/events"
+EVENT_API = {
+    "swagger": "2.0",
+    "info": {"title": "Events", "version": "1.1.1"},
+    "basePath": "/events-api/1.0.0",
+    "paths": {
+        EVENTS_PATH: {
+            "get": {
+                "responses": {
+                    200: {
+                        "description": "page",
+                        "schema": {"$ref": "#/definitions/EboxEnterpriseDocumentEventPage"},
+                    },
+                    400: {"description": "bad input parameter"},
+                    403: {"description": "not authorized"},
+                }
+            },
+            "post": {
+                "responses": {201: {"description": "created"}, 409: {"description": "idempotency violation"}}
+            },
+        }
+    },
+    "definitions": {
+        "EboxEnterpriseDocumentEventPage": {
+            "type": "object",
+            "properties": {
+                "EboxEnterpriseDocumentEvents": {"type": "array", "items": {"type": "object"}},
+                "pageInfo": {"type": "object"},
+            },
+        }
+    },
+}
+
+
+@pytest.fixture
+def event_contract(tmp_path):
+    (tmp_path / "registry.yaml").write_text(yaml.safe_dump(REGISTRY))
+    (tmp_path / "events.yaml").write_text("---\ntitle: EES Latest\n---\n" + yaml.safe_dump(EVENT_API))
+    path, document = find_event_contract(tmp_path)
+    return Contract(path, document, event_deviations(REGISTRY))
+
+
+def test_the_event_contract_is_found_beside_the_registry_and_not_listed_as_unchecked(tmp_path):
+    (tmp_path / "registry.json").write_text(json.dumps(REGISTRY))
+    (tmp_path / "events.yaml").write_text("---\ntitle: front matter\n---\n" + yaml.safe_dump(EVENT_API))
+    (tmp_path / "federation.yaml").write_text(
+        yaml.safe_dump({"swagger": "2.0", "info": {"title": "Fed"}, "paths": {}})
+    )
+    assert [(path.name, title) for path, title in find_contract(tmp_path)[2]] == [("federation.yaml", "Fed")]
+    path, document = find_event_contract(tmp_path)
+    assert path.name == "events.yaml" and document["info"]["version"] == "1.1.1"
+
+
+def test_no_event_contract(tmp_path):
+    (tmp_path / "registry.json").write_text(json.dumps(REGISTRY))
+    assert find_event_contract(tmp_path) is None
+
+
+def test_event_deviations_add_401_and_status_messages_and_require_the_page(event_contract):
+    feed = event_contract.operation("GET", EVENTS_PATH)
+    submit = event_contract.operation("POST", EVENTS_PATH)
+    assert feed.documented_statuses() == [200, 400, 401, 403]
+    assert submit.documented_statuses() == [201, 401, 409]
+    for operation, status in ((feed, 400), (feed, 401), (feed, 403), (submit, 409)):
+        assert operation.response_schema(status) == (True, {"$ref": "#/definitions/StatusMessage"})
+    assert event_contract.definitions["StatusMessage"] == REGISTRY["definitions"]["StatusMessage"]
+    assert "schema" not in event_contract.original["paths"][EVENTS_PATH]["get"]["responses"][400]
+    assert sorted(
+        event_contract.check_response(submit, 409, "application/json", b'{"message": "conflict"}')
+    ) == [
+        "body: 'code' is a required property",
+        "body: 'id' is a required property",
+    ]
+    assert event_contract.check_response(feed, 200, "application/json", b'{"pageInfo": {}}') == [
+        "body: 'EboxEnterpriseDocumentEvents' is a required property"
+    ]

@@ -70,6 +70,29 @@ def test_expired_messages_are_never_listed(portal):
     assert selectors.listed_message(portal.ebox_a, message.message_id) is None
 
 
+def test_the_summary_counts_only_messages_still_available(portal):
+    alive, gone = publish(), publish(subject={"fr": "Expiré"})
+    Message.objects.filter(pk__in=[alive.pk, gone.pk]).update(attachments_size=1000)
+    Message.objects.filter(pk=gone.pk).update(
+        expiration_date=timezone.now() - dt.timedelta(seconds=1),
+        receipt_date=timezone.now() + dt.timedelta(seconds=1),  # would be the last receipt if counted
+    )
+    summary = selectors.summary(portal.ebox_a)
+    assert (summary.number_of_messages, summary.number_of_unread_messages, summary.size_bytes) == (1, 1, 1000)
+    assert summary.last_receipt_date == alive.receipt_date
+
+
+def test_a_message_is_available_until_its_expiration_instant(portal):
+    message = publish()
+    just_before = message.expiration_date - dt.timedelta(microseconds=1)
+    empty = selectors.MessageFilters()
+    assert selectors.page_of_messages(portal.ebox_a, empty, 1, 25, now=just_before)[1] == 1
+    assert selectors.message_in(portal.ebox_a, message.message_id, now=just_before) is not None
+    assert selectors.page_of_messages(portal.ebox_a, empty, 1, 25, now=message.expiration_date) == ([], 0)
+    assert selectors.message_in(portal.ebox_a, message.message_id, now=message.expiration_date) is None
+    assert selectors.summary(portal.ebox_a, now=message.expiration_date).number_of_messages == 0
+
+
 def test_filters_that_join_another_table_are_refused():
     with pytest.raises(ValueError, match="subqueries"):
         selectors_rows.where_of(Message.objects.filter(message_type__message_type_id="ATTEST"))

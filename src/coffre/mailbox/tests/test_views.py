@@ -122,6 +122,27 @@ def test_filters_apply_together(portal, clock):
     assert "2 berichten komen overeen met de filters." in in_dutch.content.decode()
 
 
+def test_expired_messages_leave_the_list_and_its_count(portal, clock, monkeypatch):
+    clock.move_to("2026-03-02T10:00:00+01:00")
+    reminder = publish(sender=SPF, message_type="REMINDER", subject={"fr": "Rappel"})  # valid 30 days
+    attest = publish()  # valid a year
+    clock.move_to(reminder.expiration_date - dt.timedelta(microseconds=1))
+    bob = portal.client("bob")
+    assert listed(bob.get(f"/e/{A}/")) == [attest.message_id, reminder.message_id]
+    assert listed(bob.get(f"/e/{A}/", {"expiring": "on"})) == [reminder.message_id]
+    clock.move_to(reminder.expiration_date)  # expired from its expiration instant on
+    page = bob.get(f"/e/{A}/")
+    assert listed(page) == [attest.message_id]
+    assert "1 message" in page.content.decode()
+    for query in ({"expiring": "on"}, {"sender": SPF}, {"unread": "on", "type": "REMINDER"}, {"q": "rappel"},
+                  {"hidden": "on"}):
+        assert reminder.message_id not in listed(bob.get(f"/e/{A}/", query)), query
+    # The count of a list on several pages leaves it out too.
+    monkeypatch.setattr(selectors_web, "PAGE_SIZE", 1)
+    publish()
+    assert "2 messages" in bob.get(f"/e/{A}/").content.decode()
+
+
 def test_a_wrong_filter_is_explained_next_to_its_field(portal):
     publish()
     response = in_language(portal.client("bob"), "en").get(

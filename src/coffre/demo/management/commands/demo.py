@@ -190,6 +190,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data ready ({published} new document(s)).\n"
             f"  Operator console: {portal_url()}admin/  e-mail {ADMIN_EMAIL}, password {password}\n"
+            f"  Outbox (every e-mail Coffre sent, same operator login): {portal_url()}operator/outbox/\n"
             f"  Demo e-Box: Boulangerie Dupont SRL ({BAKERY})\n"
             f"  Webservice clients (keys under {directory}):\n"
             + "".join(f"    {name}: {info['client_id']} (enterprise {info['enterprise']})\n"
