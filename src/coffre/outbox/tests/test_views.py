@@ -17,7 +17,8 @@ LIST = "/operator/outbox/"
 
 @pytest.fixture
 def operator(db) -> Client:
-    admin = User.objects.create_superuser("admin@coffre.example", "Correct-horse-battery-42")
+    # The pages are read in the person's own language, whatever the browser asks for.
+    admin = User.objects.create_superuser("admin@coffre.example", "Correct-horse-battery-42", language="en")
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(admin)
     return client
