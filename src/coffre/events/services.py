@@ -10,10 +10,11 @@ time from that point. Callers emit as the last statement of their transaction to
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from coffre.events.models import Event, EventType
 
@@ -104,6 +105,16 @@ def new_documents(arrived: list[tuple], now: dt.datetime) -> None:
             for message, facts in arrived
         ]
     )
+    # Instant alerts (coffre.notifications) once the arrival is committed; robust: a failure there
+    # must not turn a stored publication into an error (the periodic catch-up sends them anyway).
+    enterprise_ids = sorted({facts.enterprise_id for _, facts in arrived})
+    transaction.on_commit(partial(_wake_instant_alerts, enterprise_ids), robust=True)
+
+
+def _wake_instant_alerts(enterprise_ids: list[int]) -> None:
+    from coffre.notifications.services_alerts import wake  # notifications reads events: import late
+
+    wake(enterprise_ids)
 
 
 def document_read(message, now: dt.datetime) -> None:

@@ -1,0 +1,26 @@
+"""Absolute links for the notification e-mails, made outside any request (nightly task, worker).
+
+``COFFRE_BASE_URL`` in production; without it, the first address ``coffre run`` binds (as
+``coffre demo`` prints it), so that a newcomer's outbox holds links that work on their machine.
+"""
+
+import os
+
+from django.conf import settings
+from django.urls import reverse
+
+
+def base_url() -> str:
+    if settings.COFFRE_BASE_URL:
+        return settings.COFFRE_BASE_URL
+    bind = (os.environ.get("COFFRE_BIND") or "127.0.0.1:8000").split(",")[0].strip()
+    host, _, port = bind.rpartition(":")
+    if bind.startswith(("unix:", "fd://")) or not host:
+        return "http://127.0.0.1:8000"
+    if host in ("0.0.0.0", "[::]", "::"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
+
+
+def absolute(name: str, *args) -> str:
+    return base_url() + reverse(name, args=args)
