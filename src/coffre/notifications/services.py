@@ -66,15 +66,15 @@ def run_nightly(now: dt.datetime | None = None, *, slice_size: int = SLICE, batc
     return report
 
 
-def resume_unfinished(*, slice_size: int = SLICE, batch: int = BATCH) -> NightReport | None:
-    """Take again the runs whose worker left them (crash, killed process): the catch-up task."""
-    report = None
+def resume_unfinished(*, slice_size: int = SLICE, batch: int = BATCH) -> int:
+    """Take again the runs whose worker left them (crash, killed process): the catch-up task.
+    Returns the number of digests queued."""
+    report = NightReport(timezone.localdate())
     for run in DigestRun.objects.filter(finished_at__isnull=True).filter(
         Q(locked_until__isnull=True) | Q(locked_until__lte=timezone.now())
     ).order_by("night"):
-        report = report or NightReport(run.night)
         _work_if_free(run, report, slice_size, batch)
-    return report
+    return report.digests
 
 
 def open_run(night: dt.date, now: dt.datetime) -> DigestRun:

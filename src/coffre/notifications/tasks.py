@@ -22,6 +22,5 @@ def send_instant_alerts() -> int:
 @task()
 def notifications_catch_up() -> dict:
     """Periodic: the instant alerts a lost wake-up left, and a digest run whose worker died."""
-    resumed = services.resume_unfinished()
-    return {"instant_alerts": services_alerts.process_instant_alerts(),
-            "digests": resumed.digests if resumed else 0}
+    return {"digests": services.resume_unfinished(),
+            "instant_alerts": services_alerts.process_instant_alerts()}
