@@ -10,7 +10,6 @@ time from that point. Callers emit as the last statement of their transaction to
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -108,7 +107,8 @@ def new_documents(arrived: list[tuple], now: dt.datetime) -> None:
     # Instant alerts (coffre.notifications) once the arrival is committed; robust: a failure there
     # must not turn a stored publication into an error (the periodic catch-up sends them anyway).
     enterprise_ids = sorted({facts.enterprise_id for _, facts in arrived})
-    transaction.on_commit(partial(_wake_instant_alerts, enterprise_ids), robust=True)
+    # (a function, not a partial: Django names the callback by its __qualname__ when it fails)
+    transaction.on_commit(lambda: _wake_instant_alerts(enterprise_ids), robust=True)
 
 
 def _wake_instant_alerts(enterprise_ids: list[int]) -> None:
