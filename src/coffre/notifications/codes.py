@@ -13,7 +13,8 @@ _FORGIVEN = str.maketrans({"I": "1", "L": "1", "O": "0"})
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))
+    number = int.from_bytes(secrets.token_bytes(LENGTH * 5 // 8), "big")
+    return "".join(ALPHABET[(number >> shift) & 31] for shift in range(0, LENGTH * 5, 5))
 
 
 def display(code: str) -> str:

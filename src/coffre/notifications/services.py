@@ -33,14 +33,13 @@ from coffre.audit.services import Actor, record
 from coffre.core import rows
 from coffre.events.services import BRUSSELS, brussels_day
 from coffre.events.services_follow_ups import FollowUpsEmitted, emit_due_follow_ups
-from coffre.notifications import codes, links, selectors
+from coffre.notifications import codes, links, rendering, selectors
 from coffre.notifications.models import Digest, DigestRun
 from coffre.outbox.services import queue_mail
 
 logger = logging.getLogger("coffre.notifications")
 
 ACTOR = Actor.system("nightly-digest")
-MAIL = "notifications/mail/digest"
 SLICE = 50_000  # events read per slice of the window
 BATCH = 200  # digests written per transaction
 LEASE = dt.timedelta(minutes=10)  # a run left alone this long by its worker is taken again
@@ -168,8 +167,8 @@ def _record_digest(night: dt.date, target: selectors.Target, counts: selectors.C
         key=f"digest:{target.cbe}:{night.isoformat()}",
         purpose="digest",
         to=target.email,
-        prefix=MAIL,
-        context=digest_context(target, counts, code, night, now),
+        prefix=rendering.RENDERED,
+        context=rendering.digest_parts(digest_context(target, counts, code, night, now), target.language),
         language=target.language,
         headers={"Auto-Submitted": "auto-generated", "X-Coffre-Reference": codes.display(code)},
         ebox=_ebox(target.ebox_id),
@@ -202,8 +201,8 @@ def digest_context(target: selectors.Target, counts: selectors.Counts, code: str
         "expiring": counts.expiring,
         "phrase": target.phrase,
         "code": codes.display(code),
-        "portal_url": links.absolute("mailbox:list", target.cbe),
-        "management_url": links.absolute("mailbox:management", target.cbe),
+        "portal_url": links.of_enterprise("mailbox:list", target.cbe),
+        "management_url": links.of_enterprise("mailbox:management", target.cbe),
         "genuine_url": links.absolute("notifications:genuine"),
         "night": night,
         "counted_at": now,
