@@ -46,7 +46,9 @@ _COPIED = [
 ]
 
 
-def emit_due_follow_ups(day: dt.date, *, batch: int = BATCH, now: dt.datetime | None = None) -> FollowUpsEmitted:
+def emit_due_follow_ups(
+    day: dt.date, *, batch: int = BATCH, now: dt.datetime | None = None
+) -> FollowUpsEmitted:
     """Write the reminders and expiry alerts due on or before ``day`` (a Brussels date)."""
     emitted = FollowUpsEmitted()
     for column, event_type in _KINDS:

@@ -12,14 +12,17 @@ class GenuineForm(forms.Form):
         label=_("Reference code"),
         max_length=40,
         help_text=_("At the bottom of the e-mail: 16 letters and digits, e.g. 7KQ2-M9XD-4HTB-PW3R."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
     )
 
     def clean_code(self) -> str:
         code = codes.normalize(self.cleaned_data["code"])
         if code is None:
             raise forms.ValidationError(
-                _("A reference code has 16 letters and digits, e.g. 7KQ2-M9XD-4HTB-PW3R. Check what you typed.")
+                _("A reference code has 16 letters and digits, e.g. 7KQ2-M9XD-4HTB-PW3R. "
+                  "Check what you typed.")
             )
         return code
 

@@ -81,7 +81,9 @@ def enterprises_first_told_in(window_from: int, low: int, high: int) -> list[int
         return [row[0] for row in cursor.fetchall()]
 
 
-def unread_counts(enterprise_ids: list[int], window_from: int, window_to: int, now: dt.datetime) -> dict[int, Counts]:
+def unread_counts(
+    enterprise_ids: list[int], window_from: int, window_to: int, now: dt.datetime
+) -> dict[int, Counts]:
     """Per enterprise, the messages of the window's events still unread and not expired at ``now``:
     new, reminded, about to expire. Enterprises with nothing to tell are left out."""
     if not enterprise_ids:
@@ -108,7 +110,9 @@ def unread_counts(enterprise_ids: list[int], window_from: int, window_to: int, n
     }
 
 
-def unread_arrivals(window_from: int, window_to: int, enterprise_ids: list[int], now: dt.datetime) -> list[tuple]:
+def unread_arrivals(
+    window_from: int, window_to: int, enterprise_ids: list[int], now: dt.datetime
+) -> list[tuple]:
     """(sequence, enterprise id) of the ``newDocument`` events in (window_from, window_to] of
     these enterprises whose message is still unread and not expired, in sequence order."""
     if not enterprise_ids:

@@ -53,7 +53,9 @@ class NightReport:
     runs: list[dt.date] = field(default_factory=list)  # the nights worked on by this call
 
 
-def run_nightly(now: dt.datetime | None = None, *, slice_size: int = SLICE, batch: int = BATCH) -> NightReport:
+def run_nightly(
+    now: dt.datetime | None = None, *, slice_size: int = SLICE, batch: int = BATCH
+) -> NightReport:
     """The night's work (the periodic task): follow-ups, then the digests. Safe to call again."""
     now = now or timezone.now()
     night = brussels_day(now)
@@ -161,7 +163,9 @@ def _digest_batch(run: DigestRun, enterprise_ids: list[int]) -> int:
     return queued
 
 
-def _record_digest(night: dt.date, target: selectors.Target, counts: selectors.Counts, now: dt.datetime) -> int:
+def _record_digest(
+    night: dt.date, target: selectors.Target, counts: selectors.Counts, now: dt.datetime
+) -> int:
     code = codes.new_code()
     mail, created = queue_mail(
         key=f"digest:{target.cbe}:{night.isoformat()}",

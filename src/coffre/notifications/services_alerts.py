@@ -50,7 +50,9 @@ def set_instant_alerts(person, enterprises: list, actor: Actor) -> None:
         if not added and not removed:
             return
         AlertSubscription.objects.filter(user=person, enterprise_id__in=removed).delete()
-        AlertSubscription.objects.bulk_create([AlertSubscription(user=person, enterprise_id=pk) for pk in added])
+        AlertSubscription.objects.bulk_create(
+            [AlertSubscription(user=person, enterprise_id=pk) for pk in added]
+        )
         # The first subscription ever starts the cursor here: arrivals before it are not news.
         AlertCursor.objects.get_or_create(pk=1, defaults={"sequence": selectors.last_sequence()})
         record(
