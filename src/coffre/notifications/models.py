@@ -44,7 +44,8 @@ class DigestRun(models.Model):
 class Digest(models.Model):
     """The nightly e-mail of one enterprise for one night, to its notification address."""
 
-    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    # No index of its own: the unique (enterprise, night) constraint starts with it.
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+", db_index=False)
     night = models.DateField()
     code = models.CharField(max_length=16, unique=True)
     to_address = models.EmailField(max_length=254)
