@@ -14,11 +14,12 @@ EXTRAS := test,rq
 SPEC_DIR ?= ../shared/reference/ebox
 PYTEST_ARGS ?=
 
-.PHONY: help venv install browser run test conformance bench lock clean
+.PHONY: help venv install browser gettext run test messages conformance bench lock clean
 
 help:
 	@echo "make run          install, migrate, load the demo data and start Coffre on http://127.0.0.1:8000"
 	@echo "make test         run the test suite (DATABASE_URL=postgres://... for PostgreSQL)"
+	@echo "make messages     update the translation catalogs from the code and compile them (docs/translations.md)"
 	@echo "make conformance  check the live API against the official Swagger files (SPEC_DIR=$(SPEC_DIR))"
 	@echo "make bench        print the benchmark table"
 	@echo "make lock         regenerate constraints.txt from a fresh virtualenv"
@@ -44,8 +45,19 @@ run: install
 browser:
 	@scripts/ensure-debian-packages.sh chromium
 
-test: install browser
+# GNU gettext (xgettext, msgmerge, msgfmt) extracts and compiles the messages; running Coffre does
+# not need it (the compiled .mo files are committed), the test of the catalogs does.
+gettext:
+	@scripts/ensure-debian-packages.sh gettext
+
+test: install browser gettext
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# Every message of the code into the fr, nl and de catalogs (src/coffre/locale), then the .mo files.
+# New or changed messages come out untranslated or fuzzy: translate them, run this again, commit.
+messages: install gettext
+	cd src/coffre && COFFRE_VAR_DIR=$(CURDIR)/var ../../$(BIN)/coffre makemessages -l fr -l nl -l de
+	cd src/coffre && COFFRE_VAR_DIR=$(CURDIR)/var ../../$(BIN)/coffre compilemessages
 
 conformance: install
 	$(BIN)/python -m coffre.conformance --spec-dir $(SPEC_DIR)

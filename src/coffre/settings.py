@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "coffre.events",
     "coffre.outbox",
     "coffre.notifications",
+    "coffre.smtpd",
     "coffre.oauth",
     "coffre.api",
     "coffre.scheduler",
@@ -82,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "coffre.accounts.middleware.PersonLanguageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "coffre.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -220,6 +222,8 @@ COFFRE_PERIODIC_TASKS: dict[str, dict] = {
                        "timezone": COFFRE_DIGEST_TIMEZONE},
     "notifications-catch-up": {"task": "coffre.notifications.tasks.notifications_catch_up",
                                "every": COFFRE_NOTIFICATIONS_CATCH_UP},
+    # Outgoing mail whose retry time has come, or whose delivery task was lost (docs/mail.md).
+    "deliver-due-mail": {"task": "coffre.outbox.tasks.enqueue_due_mail", "every": 60},
 }
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
@@ -249,6 +253,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "INFO"},
+        # aiosmtpd (coffre smtpd) logs every SMTP command at INFO, bounce addresses with their tokens.
+        "mail.log": {"level": "WARNING"},
     },
 }
 
@@ -301,3 +307,27 @@ if env_str("COFFRE_SMTP_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = str(VAR_DIR / "outbox")
+# Retries of a mail the relay could not take (docs/mail.md): from MIN seconds, doubling, up to MAX.
+COFFRE_MAIL_RETRY_MIN = env_int("COFFRE_MAIL_RETRY_MIN", 60, minimum=1)
+COFFRE_MAIL_RETRY_MAX = env_int("COFFRE_MAIL_RETRY_MAX", 6 * 3600, minimum=1)
+# Envelope sender bounces+<token>@COFFRE_BOUNCE_DOMAIN (VERP), whose bounces `coffre smtpd`
+# receives; empty: the From address is the envelope sender and bounces go wherever it leads.
+COFFRE_BOUNCE_DOMAIN = (env_str("COFFRE_BOUNCE_DOMAIN", "") or "").strip().lower()
+# DKIM signature of outgoing mail: a PEM RSA private key (or COFFRE_DKIM_PRIVATE_KEY_FILE), its
+# selector and domain (the public key is published at <selector>._domainkey.<domain>).
+COFFRE_DKIM_PRIVATE_KEY = env_str("COFFRE_DKIM_PRIVATE_KEY", "") or ""
+COFFRE_DKIM_SELECTOR = (env_str("COFFRE_DKIM_SELECTOR", "") or "").strip()
+COFFRE_DKIM_DOMAIN = (env_str("COFFRE_DKIM_DOMAIN", "") or "").strip().lower()
+if COFFRE_DKIM_PRIVATE_KEY and not (COFFRE_DKIM_SELECTOR and COFFRE_DKIM_DOMAIN):
+    raise ImproperlyConfigured(
+        "COFFRE_DKIM_PRIVATE_KEY(_FILE) needs COFFRE_DKIM_SELECTOR and COFFRE_DKIM_DOMAIN"
+    )
+# `coffre smtpd`, Coffre's own SMTP server (bounces now; document intake later): where it listens,
+# the name it greets with, and its limits.
+COFFRE_SMTP_LISTEN = env_str("COFFRE_SMTP_LISTEN", "127.0.0.1:2525") or "127.0.0.1:2525"
+_smtp_host, _sep, _smtp_port = COFFRE_SMTP_LISTEN.rpartition(":")
+if not (_sep and _smtp_host and _smtp_port.isdigit() and 0 < int(_smtp_port) < 65536):
+    raise ImproperlyConfigured(f"COFFRE_SMTP_LISTEN must be host:port, got {COFFRE_SMTP_LISTEN!r}")
+COFFRE_SMTPD_HOSTNAME = env_str("COFFRE_SMTPD_HOSTNAME", "") or COFFRE_BOUNCE_DOMAIN or COFFRE_MAIL_DOMAIN
+COFFRE_SMTPD_MAX_MESSAGE_SIZE = env_size("COFFRE_SMTPD_MAX_MESSAGE_SIZE", 10 * 1024 * 1024)
+COFFRE_SMTPD_MAX_RECIPIENTS = env_int("COFFRE_SMTPD_MAX_RECIPIENTS", 20, minimum=1)

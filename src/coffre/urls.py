@@ -12,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("coffre.accounts.urls")),
     path("e/<str:cbe>/", include("coffre.mailbox.urls")),
+    path("operator/", include("coffre.outbox.urls")),
     path("", include("coffre.notifications.urls")),
 ]
 

@@ -1,5 +1,11 @@
-"""Two-factor authentication on every portal page.
+"""The person's language and two-factor authentication on every portal page.
 
+``PersonLanguageMiddleware``: a signed-in person reads the portal in the language of their
+settings (``User.language``), whatever their browser asks for, unless this browser chose another
+one with the language switch (the language cookie, which signing in also sets). Goes after
+``AuthenticationMiddleware``, and after ``LocaleMiddleware`` whose choice it overrides.
+
+``TwoFactorRequiredMiddleware``:
 - A signed-in person with an authenticator whose session is not verified (signed in before
   setting it up, or before becoming an access manager) is asked a code first.
 - An access manager (``permissions.needs_two_factor``) without an authenticator is sent to the
@@ -15,6 +21,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import translation
 
 from coffre.accounts.permissions import needs_two_factor
 from coffre.accounts.services_two_factor import has_two_factor
@@ -23,6 +30,21 @@ from coffre.core.errors import is_machine_path
 ALWAYS_REACHABLE = {"accounts:logout", "set_language", "accounts:login", "accounts:login_code"}
 WHILE_UNVERIFIED = ALWAYS_REACHABLE | {"accounts:two_factor_verify"}
 WHILE_SETTING_UP = ALWAYS_REACHABLE | {"accounts:two_factor_setup"}
+
+
+class PersonLanguageMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        languages = dict(settings.LANGUAGES)
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        if chosen not in languages and not is_machine_path(request.path):
+            person = getattr(request, "user", None)
+            if person is not None and person.is_authenticated and person.language in languages:
+                translation.activate(person.language)
+                request.LANGUAGE_CODE = person.language
+        return self.get_response(request)
 
 
 class TwoFactorRequiredMiddleware:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from coffre.accounts.models import Enterprise, Invitation, Membership, Role, SecurityEvent
+from coffre.accounts.models import Enterprise, Invitation, Membership, Role, SecurityEvent, User
 
 ROLE_ORDER = [Role.PRINCIPAL, Role.CO_PRINCIPAL, Role.MANAGER, Role.CO_MANAGER, Role.MEMBER, Role.ACCOUNTANT]
 SECURITY_LOG_PAGE = 50
@@ -45,6 +45,13 @@ def pending_invitations(enterprise: Enterprise) -> QuerySet[Invitation]:
         .select_related("invited_by")
         .order_by("-created_at", "-pk")
     )
+
+
+def language_of_address(email: str, default: str) -> str:
+    """The language to write to ``email`` in: that of the person who signs in with this address
+    (their own choice), else ``default`` (an address that is nobody's account, e.g. a group one)."""
+    language = User.objects.filter(email__iexact=email).values_list("language", flat=True).first()
+    return language or default
 
 
 def memberships_of(person) -> QuerySet[Membership]:

@@ -36,6 +36,7 @@ from coffre.accounts.models import (
     User,
 )
 from coffre.accounts.permissions import PRINCIPALS
+from coffre.accounts.selectors import language_of_address
 from coffre.audit.services import Actor, record, token_hash
 from coffre.core import ratelimit
 from coffre.core.mail import send_templated_mail
@@ -350,7 +351,8 @@ def _send_link_notice(
         "membership_created": membership_created,
     }
     for email in recipients:  # one mail each: contacts do not see each other's addresses
-        send_templated_mail([email], "accounts/mail/linking_notice", context, enterprise.language)
+        language = language_of_address(email, enterprise.language)
+        send_templated_mail([email], "accounts/mail/linking_notice", context, language)
 
 
 # --- removing a link ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -92,9 +93,11 @@ def _pending_person(request) -> tuple[User | None, dict]:
 
 def code_refused_message(refused: services_two_factor.CodeRefused) -> str:
     if refused.wait_seconds:
-        return _("This code is not valid. Wait %(seconds)d seconds before trying again.") % {
-            "seconds": refused.wait_seconds
-        }
+        return ngettext(
+            "This code is not valid. Wait %(seconds)d second before trying again.",
+            "This code is not valid. Wait %(seconds)d seconds before trying again.",
+            refused.wait_seconds,
+        ) % {"seconds": refused.wait_seconds}
     return _("This code is not valid.")
 
 

@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -255,22 +255,22 @@ def leave(request, cbe: str):
 
 
 ROLE_CHANGES = {
-    "registered": _lazy("%(person)s registered the enterprise and became %(to)s."),
-    "invited": _lazy("%(person)s was invited as %(to)s."),
-    "invitation_revoked": _lazy("The invitation of %(person)s (%(to)s) was withdrawn."),
-    "invitation_accepted": _lazy("%(person)s accepted the invitation as %(to)s."),
-    "changed": _lazy("The role of %(person)s changed from %(from)s to %(to)s."),
-    "removed": _lazy("%(person)s (%(from)s) was removed."),
-    "principal_handed_over": _lazy("The principal access manager role was handed over to %(person)s."),
-    "left": _lazy("%(person)s (%(from)s) left the enterprise."),
-    "set_by_operator": _lazy("The operator gave %(person)s the role %(to)s."),
+    "registered": gettext_lazy("%(person)s registered the enterprise and became %(to)s."),
+    "invited": gettext_lazy("%(person)s was invited as %(to)s."),
+    "invitation_revoked": gettext_lazy("The invitation of %(person)s (%(to)s) was withdrawn."),
+    "invitation_accepted": gettext_lazy("%(person)s accepted the invitation as %(to)s."),
+    "changed": gettext_lazy("The role of %(person)s changed from %(from)s to %(to)s."),
+    "removed": gettext_lazy("%(person)s (%(from)s) was removed."),
+    "principal_handed_over": gettext_lazy("The principal access manager role was handed over to %(person)s."),
+    "left": gettext_lazy("%(person)s (%(from)s) left the enterprise."),
+    "set_by_operator": gettext_lazy("The operator gave %(person)s the role %(to)s."),
 }
 TWO_FACTOR_CHANGES = {
-    "enabled": _lazy("Two-factor authentication turned on."),
-    "replaced": _lazy("Authenticator app replaced."),
-    "disabled": _lazy("Two-factor authentication turned off."),
-    "recovery_code_used": _lazy("A recovery code was used."),
-    "recovery_codes_renewed": _lazy("New recovery codes were made."),
+    "enabled": gettext_lazy("Two-factor authentication turned on."),
+    "replaced": gettext_lazy("Authenticator app replaced."),
+    "disabled": gettext_lazy("Two-factor authentication turned off."),
+    "recovery_code_used": gettext_lazy("A recovery code was used."),
+    "recovery_codes_renewed": gettext_lazy("New recovery codes were made."),
 }
 
 
@@ -290,12 +290,61 @@ def describe(event) -> str:
     if event.kind == "login_failed":
         return _("Wrong password.")
     if event.kind == "login_locked":
-        return _("Sign-in locked for %(minutes)s minutes after repeated wrong passwords.") % {
-            "minutes": details.get("minutes", "?")
-        }
+        minutes = details.get("minutes")
+        if isinstance(minutes, int):
+            return ngettext(
+                "Sign-in locked for %(minutes)d minute after repeated wrong passwords.",
+                "Sign-in locked for %(minutes)d minutes after repeated wrong passwords.",
+                minutes,
+            ) % {"minutes": minutes}
+        return _("Sign-in locked after repeated wrong passwords.")
+    if event.kind in LINK_EVENTS:
+        return LINK_EVENTS[event.kind](details)
     return "; ".join(
         f"{key}: {value}" for key, value in sorted(details.items()) if not isinstance(value, dict | list)
     )
+
+
+def _linked(details: dict) -> str:
+    return _("Business account %(number)s.") % {"number": details.get("client_number", "—")}
+
+
+def _link_removed(details: dict) -> str:
+    number = {"number": details.get("client_number", "—")}
+    if details.get("by") == "removal link":
+        text = _("Business account %(number)s: removed with the link e-mailed to its contacts.") % number
+    elif details.get("by") == "the person":
+        text = _("Business account %(number)s: removed by the linked person.") % number
+    else:
+        text = _("Business account %(number)s.") % number
+    if details.get("membership_removed"):
+        text += " " + _("The member access that the link gave was removed too.")
+    return text
+
+
+def _link_refused(details: dict) -> str:
+    if details.get("reason") == "rate_limited":
+        return _("Too many attempts: linking is paused for an hour.")
+    return _("The details given did not match a business account.")
+
+
+def _suspicious(details: dict) -> str:
+    values = {"number": details.get("client_number", "—"), "person": details.get("linked_person", "—")}
+    if details.get("reported_by") == "contact":
+        text = _(
+            "Business account %(number)s, person linked: %(person)s. Reported by a contact of the account."
+        )
+    else:
+        text = _("Business account %(number)s, person linked: %(person)s. Reported by the linked person.")
+    return text % values
+
+
+LINK_EVENTS = {
+    "account_linked": _linked,
+    "account_link_removed": _link_removed,
+    "account_link_refused": _link_refused,
+    "suspicious_activity": _suspicious,
+}
 
 
 @login_required

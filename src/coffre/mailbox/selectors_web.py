@@ -215,3 +215,20 @@ def message_type_choices(lang: str) -> list[tuple[str, str]]:
 def manager_count(enterprise: Enterprise) -> int:
     """How many people hold an access manager role (seed 000: several suggest a group address)."""
     return Membership.objects.filter(enterprise=enterprise, role__in=MANAGERS).count()
+
+
+def failing_notification_addresses(user) -> list[Enterprise]:
+    """The enterprises whose notification address is failing and whose e-Box the person manages
+    (Action.MANAGE_EBOX: the access managers), for the notice on every portal page."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return list(
+        Enterprise.objects.filter(
+            active=True,
+            ebox__notification_status="failing",
+            memberships__user=user,
+            memberships__role__in=MANAGERS,
+        )
+        .distinct()
+        .order_by("name")[:10]
+    )

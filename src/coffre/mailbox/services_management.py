@@ -15,6 +15,7 @@ This module never logs a token.
 
 import hashlib
 import hmac
+import re
 import secrets
 import unicodedata
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from coffre.accounts.selectors import language_of_address
 from coffre.audit.services import Actor, record
 from coffre.core import ratelimit
 from coffre.core.mail import send_templated_mail
@@ -101,7 +103,7 @@ def _send_confirmation(ebox: Ebox, token: str, *, requested_by: str, language: s
             "expires_at": ebox.pending_expires_at,
             "requested_by": requested_by,
         },
-        language,
+        language_of_address(ebox.pending_email, language),
     )
 
 
@@ -117,7 +119,8 @@ def request_address_change(
     """Make ``email`` the pending notification address and send it a confirmation link.
 
     ``requested_by`` is the e-mail address of the person asking (shown in the mail, and the key of
-    the per-person limit); ``link_for(token)`` makes the absolute confirmation URL.
+    the per-person limit); ``link_for(token)`` makes the absolute confirmation URL. The mail is in
+    the language of the person who signs in with the new address, else in ``language``.
     """
     email = email.strip()
     current = ebox.notification_email.strip().lower()
@@ -242,7 +245,7 @@ def confirm_address(token: str, cbe: str, *, actor: Actor) -> Ebox:
                     "email": ebox.notification_email,
                     "phrase": ebox.anti_phishing_phrase,
                 },
-                ebox.enterprise.language,
+                language_of_address(previous, ebox.enterprise.language),
             )
     return ebox
 
@@ -278,3 +281,41 @@ def set_anti_phishing_phrase(ebox: Ebox, phrase: str, *, actor: Actor) -> None:
             "ebox.antiPhishingPhrase." + ("set" if phrase else "remove"),
             details={"ebox": ebox.enterprise.cbe, "replaced": had_phrase},
         )
+
+
+def without_address(text: str, address: str) -> str:
+    """``text`` (e.g. a mail server's answer) with ``address`` replaced by ``[address]``: the audit
+    trail keeps addresses as hashes only."""
+    if not address.strip():
+        return text
+    return re.sub(re.escape(address.strip()), "[address]", text, flags=re.IGNORECASE)
+
+
+def mark_notification_address_failing(ebox_id: int, address: str, reason: str, *, actor: Actor) -> bool:
+    """A mail to ``address`` was refused for good (SMTP 5xx, or a bounce): when ``address`` is still
+    the e-Box's notification address, mark it failing with ``reason`` (shown on the management page
+    and to the access managers in the portal) until an address is confirmed again. True when
+    marked now; False when the address changed meanwhile or was already marked failing.
+
+    Call it inside the transaction that records the failed mail.
+    """
+    with transaction.atomic():
+        ebox = Ebox.objects.select_for_update().select_related("enterprise").filter(pk=ebox_id).first()
+        if ebox is None or ebox.notification_email.strip().lower() != address.strip().lower():
+            return False
+        if ebox.notification_status == "failing":
+            return False  # the first reason stays: it is what the managers were shown
+        reason = " ".join(reason.split())[:300]
+        ebox.notification_status = "failing"
+        ebox.notification_failure = reason
+        ebox.save(update_fields=["notification_status", "notification_failure"])
+        record(
+            actor,
+            "ebox.notificationAddress.failing",
+            details={
+                "ebox": ebox.enterprise.cbe,
+                "addressSha256": email_hash(address),
+                "reason": without_address(reason, address),
+            },
+        )
+    return True

@@ -4,7 +4,14 @@ A mail is written in the transaction of the change that decided to send it, unde
 ``key``: the same key is queued once, whatever retries or restarts happen. The delivery task hands
 it to Django's mail backend after commit and records the outcome; a crash between the two can
 only repeat a hand-off, never lose or double-queue a mail (its Message-ID stays the same).
+
+A worker hands a mail over only while it holds its claim (``claimed_by`` until ``claimed_until``,
+taken by one conditional UPDATE), so two workers never send the same mail at once; a worker that
+dies loses its claim when the lease ends. ``bounce_token`` names the mail in its envelope sender
+(VERP), so that a bounce finds the mail it is about (docs/mail.md).
 """
+
+import secrets
 
 from django.db import models
 from django.db.models import Q
@@ -15,6 +22,11 @@ class MailStatus(models.TextChoices):
     QUEUED = "queued"
     SENT = "sent"
     FAILED = "failed"  # permanently refused (5xx, bounce): not retried
+
+
+def new_bounce_token() -> str:
+    """128 random bits in lower-case hex: safe in an address's local part, which MTAs may fold."""
+    return secrets.token_hex(16)
 
 
 class OutgoingMail(models.Model):
@@ -35,6 +47,14 @@ class OutgoingMail(models.Model):
     last_error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    # The worker handing the mail over now, and until when its claim holds.
+    claimed_by = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    # When a delivery task was last enqueued for the mail, cleared when an attempt ends: the sweep
+    # re-enqueues a due mail only when no task is on its way (a lost task is taken again later).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    bounce_token = models.CharField(max_length=32, unique=True, default=new_bounce_token)
 
     class Meta:
         indexes = [

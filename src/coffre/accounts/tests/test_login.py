@@ -12,7 +12,13 @@ LOCKED = "Too many attempts. Try again in 15 minutes."
 
 
 def attempt(client, email, password, ip="192.0.2.10"):
-    return client.post("/accounts/login/", {"username": email, "password": password}, REMOTE_ADDR=ip)
+    """A sign-in from a browser that asks for English (the messages compared below)."""
+    return client.post(
+        "/accounts/login/",
+        {"username": email, "password": password},
+        REMOTE_ADDR=ip,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
 
 
 def errors(response) -> list[str]:

@@ -31,6 +31,7 @@ def test_a_known_and_an_unknown_address_get_the_same_answer_and_only_the_known_o
     [mail] = mailoutbox
     assert mail.to == ["marc@example.be"]
     assert "/accounts/password/reset/" in mail.body
+    assert mail.subject == "Wählen Sie ein neues Passwort für Coffre"  # marc reads German
 
 
 def test_the_link_sets_a_new_password_once(client, db, deliver, mailoutbox):
@@ -44,7 +45,7 @@ def test_the_link_sets_a_new_password_once(client, db, deliver, mailoutbox):
     record = AuditRecord.objects.get(action="person.password_reset")
     assert record.details == {"email": "marc@example.be"} and "set-password" in record.url
 
-    again = client.get(link, follow=True)
+    again = client.get(link, follow=True, HTTP_ACCEPT_LANGUAGE="en")
     assert again.context["validlink"] is False
     assert b"not valid any more" in again.content
 

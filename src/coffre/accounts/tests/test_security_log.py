@@ -62,3 +62,31 @@ def test_the_cursor_round_trips(world, clock):
         .values_list("pk", flat=True)
     )
     assert again.next_cursor is None
+
+
+def test_the_events_are_described_in_the_readers_language(login, world):
+    SecurityEvent.objects.create(
+        kind="account_link_removed",
+        enterprise=world.a,
+        user=world.bob,
+        details={"link": 1, "client_number": "100200", "by": "removal link", "membership_removed": True},
+    )
+    SecurityEvent.objects.create(
+        kind="suspicious_activity",
+        enterprise=world.a,
+        details={"client_number": "100200", "linked_person": "bob@alpha.example", "reported_by": "contact"},
+    )
+    SecurityEvent.objects.create(kind="login_locked", enterprise=world.a, details={"minutes": 1})
+    client = login("alice")
+    client.cookies["django_language"] = "fr"
+    html = client.get(f"/accounts/e/{world.a.cbe}/security/").content.decode()
+    assert (
+        "Compte d’entreprise 100200 : supprimé via le lien envoyé par e-mail à ses personnes de contact. "
+        "L’accès de membre que donnait ce lien a également été retiré." in html
+    )
+    assert (
+        "Compte d’entreprise 100200, personne liée : bob@alpha.example. "
+        "Signalé par une personne de contact du compte." in html
+    )
+    assert "Connexion bloquée pendant 1 minute après des mots de passe erronés répétés." in html
+    assert "Activité suspecte signalée" in html and "Lien supprimé" in html  # the kinds

@@ -9,7 +9,7 @@ import pytest
 from coffre.accounts import services_linking
 from coffre.accounts.models import AccountLink, Membership, Role, SecurityEvent
 from coffre.accounts.services_linking import LinkRefused, RemovalLinkExpired
-from coffre.accounts.tests.portal_people import ACTOR, world_fixture  # noqa: F401
+from coffre.accounts.tests.portal_people import ACTOR, person, world_fixture  # noqa: F401
 from coffre.audit.models import AuditRecord
 from coffre.audit.services import token_hash
 
@@ -46,6 +46,20 @@ def test_commercial_account_tells_primary_and_billing_contacts(
     assert "dave@example.be" in mail.body and "100200" in mail.body and "Alpha SRL" in mail.body
     assert mail.body.count(BASE.rstrip("/") + "/accounts/link-removal/") == 1
     assert "100200" in mail.subject
+
+
+def test_each_contact_reads_the_notice_in_their_language(
+    world, mailoutbox, django_capture_on_commit_callbacks
+):
+    person("bill@a.example", "Bill", language="de")  # the billing contact signs in to Coffre
+    with django_capture_on_commit_callbacks(execute=True):
+        link(world.dave)
+    subjects = {mail.to[0]: mail.subject for mail in mailoutbox}
+    assert subjects == {
+        "bill@a.example": "Eine Person wurde mit Ihrem Firmenkonto 100200 verknüpft",
+        # nobody signs in with this address: the language of the enterprise (Alpha SRL: French)
+        "prim@a.example": "Une personne a été liée à votre compte d’entreprise 100200",
+    }
 
 
 def test_small_business_account_tells_only_primary_contacts(
@@ -341,5 +355,6 @@ def test_the_mail_says_whether_the_link_made_a_member(world, mailoutbox, django_
         link(world.dave)
         link(world.alice)
     dave_mail, alice_mail = mailoutbox[0], mailoutbox[2]
-    assert "dave@example.be" in dave_mail.body and "This made them a member" in dave_mail.body
-    assert "alice@example.be" in alice_mail.body and "already had a role" in alice_mail.body
+    # The contacts sign in with no account: the mails are in the enterprise's language, French.
+    assert "dave@example.be" in dave_mail.body and "est ainsi devenue membre" in dave_mail.body
+    assert "alice@example.be" in alice_mail.body and "avait déjà un rôle" in alice_mail.body

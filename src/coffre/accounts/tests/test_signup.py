@@ -12,6 +12,14 @@ from coffre.audit.models import AuditRecord
 NEW_PASSWORD = "Another-good-passphrase-7"
 
 
+@pytest.fixture
+def client(client):
+    """A browser that asks for English, the language of the messages compared below (the person
+    signing up chooses Dutch: the pages before signing in follow the browser)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def sign_up(client, deliver, email="newcomer@example.be", password=NEW_PASSWORD, **extra):
     data = {
         "email": email,

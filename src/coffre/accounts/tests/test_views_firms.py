@@ -334,7 +334,7 @@ def test_adding_an_unknown_address_says_so_next_to_the_field(world, client):
         reverse("accounts:firm", args=[world.fidu.pk]), {"email": "nobody@example.be"}
     )
     assert response.status_code == 400
-    assert "ask the person to sign up first" in response.content.decode()
+    assert "demandez d’abord à la personne de créer un compte" in response.content.decode()  # fanny: French
     assert Collaborator.objects.count() == 3
 
 
@@ -344,7 +344,8 @@ def test_the_last_admin_cannot_be_removed(world, client):
     )
     assert response.status_code == 302
     assert Collaborator.objects.filter(pk=world.fanny_c.pk).exists()
-    assert "keeps at least one administrator" in client.get(response["Location"]).content.decode()
+    page = client.get(response["Location"]).content.decode()
+    assert "Une fiduciaire garde au moins un administrateur." in page  # fanny reads French
 
 
 def test_a_collaborator_of_another_firm_cannot_be_removed_through_this_firm(world, client):

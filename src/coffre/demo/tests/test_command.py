@@ -21,6 +21,8 @@ def test_the_portal_and_console_addresses_are_whole(db, monkeypatch, settings):
     text = demo_output(monkeypatch, ".venv/bin/coffre", COFFRE_BIND="0.0.0.0:8080")
     assert "Portal: http://127.0.0.1:8080/accounts/login/" in text
     assert "Operator console: http://127.0.0.1:8080/admin/" in text
+    outbox = "Outbox (every e-mail Coffre sent, same operator login): http://127.0.0.1:8080/operator/outbox/"
+    assert outbox in text
     settings.COFFRE_BASE_URL = "https://coffre.example.be"
     assert "Portal: https://coffre.example.be/accounts/login/" in demo_output(monkeypatch, "coffre")
 
@@ -45,7 +47,7 @@ def test_the_demo_leaves_a_digest_in_the_outbox_and_says_where(db, monkeypatch):
     assert Digest.objects.get(mail=mail).enterprise.cbe == "0456789034"
     assert "1 nightly digest e-mail(s) queued now" in text
     assert "/outbox/ (written by `coffre run`'s worker)" in text
-    assert "operator/outbox/" in text and "/genuine/" in text
+    assert "on the outbox page above" in text and "operator/outbox/" in text and "/genuine/" in text
     again = demo_output(monkeypatch, ".venv/bin/coffre")
     assert "no new nightly digest" in again
     assert OutgoingMail.objects.filter(purpose="digest").count() == 1

@@ -105,9 +105,10 @@ class Portal:
         return Ebox.objects.get(enterprise=self.b)
 
     def client(self, name: str) -> Client:
-        """A signed-in client for a named person, or an anonymous one for "anonymous"."""
+        """A signed-in client for a named person, or an anonymous one for "anonymous" (a browser
+        asking for English; the people read English unless made otherwise)."""
         if name == "anonymous":
-            return Client()
+            return Client(HTTP_ACCEPT_LANGUAGE="en")
         return sign_in(self.people[name])
 
 

@@ -10,7 +10,7 @@ from coffre.audit.models import AuditRecord
 from coffre.audit.services import Actor
 from coffre.mailbox import services_management as management
 from coffre.mailbox.models import Ebox
-from coffre.mailbox.tests.conftest import A, B
+from coffre.mailbox.tests.conftest import A, B, person
 
 ACTOR = Actor(kind="web", name="alice@example.be", method="POST", url="/e/x/management/address/")
 OLD = "boss@alice.example"
@@ -89,6 +89,33 @@ def test_the_previous_address_is_told_with_the_phrase(ebox, mailoutbox, django_c
     assert notice.to == [OLD]
     assert "team@alice.example" in notice.body and "Blue heron at dawn" in notice.body
     assert "Blue heron at dawn" not in mailoutbox[0].body  # an unconfirmed address never sees it
+
+
+def test_each_mail_is_in_the_language_of_the_person_who_signs_in_with_its_address(
+    ebox, mailoutbox, django_capture_on_commit_callbacks
+):
+    person("team@alice.example", language="de")
+    person(OLD, language="nl")
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(ebox, "team@alice.example")  # asked from a page in English
+    with django_capture_on_commit_callbacks(execute=True):
+        management.confirm_address(token_in(mailoutbox[0]), A, actor=ACTOR)
+    confirmation, notice = mailoutbox
+    assert confirmation.subject == "Bestätigen Sie die Benachrichtigungs-E-Mail-Adresse von Alice & Co"
+    assert notice.to == [OLD]
+    assert notice.subject == "Het notificatie-e-mailadres van Alice & Co is gewijzigd"
+
+
+def test_an_address_nobody_signs_in_with_gets_the_language_of_the_request(
+    ebox, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        management.request_address_change(
+            ebox, "group@alice.example", requested_by="alice@example.be", actor=ACTOR, language="nl",
+            link_for=link_for,
+        )
+    [mail] = mailoutbox
+    assert mail.subject == "Bevestig het notificatie-e-mailadres van Alice & Co"
 
 
 def test_the_link_expires_after_seven_days(ebox, mailoutbox, django_capture_on_commit_callbacks, clock):

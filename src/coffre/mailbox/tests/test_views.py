@@ -83,7 +83,7 @@ def test_rows_speak_the_readers_language(portal):
     assert "Driemaandelijks attest" in page and "Attestation trimestrielle" not in page
     assert "<td>RSZ</td>" in page and "<td>Attest</td>" in page
     assert "<td>2</td>" in page  # attachments
-    assert "Unread" in page  # a word, not only a colour
+    assert "Ongelezen" in page  # a word (in the reader's language), not only a colour
 
 
 def test_hidden_messages_are_listed_only_on_request(portal):
@@ -117,6 +117,9 @@ def test_filters_apply_together(portal, clock):
     assert (
         listed(bob.get(f"/e/{A}/", {"received_from": "2026-03-02", "unread": "on", "type": "ATTEST"})) == []
     )
+    assert "1 message matches the filters." in bob.get(f"/e/{A}/", {"sender": SPF}).content.decode()
+    in_dutch = in_language(portal.client("bob"), "nl").get(f"/e/{A}/", {"type": "ATTEST"})
+    assert "2 berichten komen overeen met de filters." in in_dutch.content.decode()
 
 
 def test_a_wrong_filter_is_explained_next_to_its_field(portal):

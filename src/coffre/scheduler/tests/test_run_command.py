@@ -1,8 +1,10 @@
-"""``coffre run``: serves HTTP with gunicorn, runs tasks, restarts what dies, stops on SIGTERM."""
+"""``coffre run``: serves HTTP with gunicorn, runs tasks, answers SMTP, restarts what dies, stops on
+SIGTERM."""
 
 import os
 import re
 import signal
+import smtplib
 import subprocess
 import sys
 import urllib.request
@@ -24,11 +26,22 @@ def started_pids(log: str, name: str) -> list[int]:
     return [int(pid) for pid in re.findall(rf"run: {name} started \(pid (\d+)\)", log)]
 
 
+def smtp_answers(port: int) -> bool:
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as client:
+            return client.noop()[0] == 250
+    except OSError:
+        return False
+
+
 @pytest.mark.live
 def test_run_serves_runs_tasks_restarts_and_stops(transactional_db, tmp_path):
     port = free_port()
+    smtp_port = free_port()
     log_path = tmp_path / "run.log"
-    env = child_environment(COFFRE_BIND=f"127.0.0.1:{port}", COFFRE_WEB_WORKERS="1")
+    env = child_environment(
+        COFFRE_BIND=f"127.0.0.1:{port}", COFFRE_WEB_WORKERS="1", COFFRE_SMTP_LISTEN=f"127.0.0.1:{smtp_port}"
+    )
     with open(log_path, "w") as log_file:
         process = subprocess.Popen(
             [sys.executable, "-m", "coffre.cli", "run"],
@@ -44,6 +57,10 @@ def test_run_serves_runs_tasks_restarts_and_stops(transactional_db, tmp_path):
         log = log_path.read_text()
         assert f"Coffre is listening on http://127.0.0.1:{port}/" in log
         assert "runserver" not in log
+        assert f"Coffre's SMTP server (bounces) listens on 127.0.0.1:{smtp_port}" in log
+
+        # Coffre's SMTP server answers (it may start a little after the HTTP server).
+        wait_until(lambda: smtp_answers(smtp_port), timeout=60)
 
         # The worker started by `coffre run` runs what is enqueued.
         result = tick.enqueue()
@@ -62,7 +79,7 @@ def test_run_serves_runs_tasks_restarts_and_stops(transactional_db, tmp_path):
     finally:
         stop_process(process, signal.SIGKILL)
     log = log_path.read_text()
-    for name in ("web", "worker", "scheduler"):
+    for name in ("web", "worker", "scheduler", "smtpd"):
         assert f"run: {name} stopped" in log
         assert all(is_gone(pid) for pid in started_pids(log, name))
 

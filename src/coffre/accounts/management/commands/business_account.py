@@ -11,7 +11,7 @@ Running the same command again changes nothing (``"changed": false``); ``--remov
 or a contract away. Every change is in the audit trail.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from coffre.accounts import services_linking
 from coffre.accounts.models import BusinessAccount, BusinessContact, Enterprise
@@ -73,6 +73,7 @@ class Command(BaseCommand):
         listing.add_argument("--enterprise", help="only this enterprise's accounts (CBE number)")
         listing.add_argument("--json", action="store_true")
 
+    @no_translations  # the operator's console is English, messages of the services included
     def handle(self, *args, action, **options):
         actor = Actor.cli(f"business_account {action}")
         try:

@@ -1,6 +1,6 @@
 """``coffre enterprise add|list|show``: register enterprises (and so their e-Boxes), idempotently."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from coffre.accounts.models import Enterprise
 from coffre.accounts.services import register_enterprise
@@ -38,6 +38,7 @@ class Command(BaseCommand):
         show.add_argument("cbe")
         show.add_argument("--json", action="store_true")
 
+    @no_translations  # the operator's console is English, messages of the services included
     def handle(self, *args, action, **options):
         if action == "add":
             try:

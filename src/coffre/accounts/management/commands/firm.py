@@ -11,7 +11,7 @@ Coffre. Once the firm has an administrator, the rest happens in the portal: its 
 collaborators; enterprises give the firm access by its number or its admin's e-mail address.
 """
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, no_translations
 
 from coffre.accounts import services_firms
 from coffre.accounts.models import AccountingFirm, Enterprise, User
@@ -58,6 +58,7 @@ class Command(BaseCommand):
         listing = sub.add_parser("list", help="list the firms, their collaborators and clients")
         listing.add_argument("--json", action="store_true")
 
+    @no_translations  # the operator's console is English, messages of the services included
     def handle(self, *args, action, **options):
         actor = Actor.cli(f"firm {action}")
         try:

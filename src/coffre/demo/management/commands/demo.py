@@ -191,6 +191,7 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Demo data ready ({published} new document(s)).\n"
             f"  Operator console: {portal_url()}admin/  e-mail {ADMIN_EMAIL}, password {password}\n"
+            f"  Outbox (every e-mail Coffre sent, same operator login): {portal_url()}operator/outbox/\n"
             f"  Demo e-Box: Boulangerie Dupont SRL ({BAKERY})\n"
             f"  Webservice clients (keys under {directory}):\n"
             + "".join(f"    {name}: {info['client_id']} (enterprise {info['enterprise']})\n"
@@ -229,8 +230,8 @@ def _digest_lines(digests: int) -> str:
     )
     return (
         f"  Notifications: {done}; the outgoing mails are {where}\n"
-        f"    and on the operator's outbox page {portal_url()}operator/outbox/ (log in as {ADMIN_EMAIL}).\n"
-        f"    Check a mail's reference code at {portal_url()}genuine/; Luc gets an instant alert for each new document.\n"
+        f"    and on the outbox page above. Check a mail's reference code at {portal_url()}genuine/;\n"
+        f"    Luc gets an instant alert for each new document.\n"
     )
 
 

@@ -1,8 +1,9 @@
 """``coffre run``: start everything the embedded default needs, and keep it running.
 
-Three children, supervised by coffre.scheduler.supervisor: the production HTTP server (gunicorn
+Four children, supervised by coffre.scheduler.supervisor: the production HTTP server (gunicorn
 with coffre/gunicorn_conf.py, never Django's runserver), the task worker of the configured
-django-tasks backend, and ``coffre scheduler``. SIGINT/SIGTERM stop them all; a child that dies
+django-tasks backend, ``coffre scheduler``, and Coffre's SMTP server ``coffre smtpd`` (bounces;
+COFFRE_SMTP_LISTEN). SIGINT/SIGTERM stop them all; a child that dies
 is restarted with backoff.
 """
 
@@ -76,14 +77,17 @@ def unapplied_migrations() -> int:
 
 
 class Command(BaseCommand):
-    help = "Start Coffre: the HTTP server (gunicorn), the task worker and the scheduler."
+    help = "Start Coffre: the HTTP server (gunicorn), the task worker, the scheduler and the SMTP server."
 
     def add_arguments(self, parser):
         parser.add_argument("--bind", help="address to listen on (default: COFFRE_BIND or 127.0.0.1:8000)")
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
         parser.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler")
+        parser.add_argument("--no-smtpd", action="store_true", help="do not start the SMTP server")
 
-    def handle(self, *args, bind: str | None, no_worker: bool, no_scheduler: bool, **options):
+    def handle(
+        self, *args, bind: str | None, no_worker: bool, no_scheduler: bool, no_smtpd: bool = False, **options
+    ):
         env = dict(os.environ)
         env.setdefault("DJANGO_SETTINGS_MODULE", "coffre.settings")
         env["PYTHONUNBUFFERED"] = "1"
@@ -107,6 +111,8 @@ class Command(BaseCommand):
                 specs.append(ChildSpec("worker", argv))
         if not no_scheduler:
             specs.append(ChildSpec("scheduler", coffre_command("scheduler")))
+        if not no_smtpd:
+            specs.append(ChildSpec("smtpd", coffre_command("smtpd")))
 
         # The children open their own connections; this process keeps none while it supervises.
         connections.close_all()
@@ -114,6 +120,8 @@ class Command(BaseCommand):
         supervisor.install_signal_handlers()
         for url in listen_urls(binds):
             self.stdout.write(f"Coffre is listening on {url}")
+        if not no_smtpd:
+            self.stdout.write(f"Coffre's SMTP server (bounces) listens on {settings.COFFRE_SMTP_LISTEN}")
         self.stdout.write("Stop with Ctrl-C (SIGINT) or SIGTERM.")
         self.stdout.flush()
         code = supervisor.run()
