@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 
 from common import log
 
-VERSION = "2"  # 2: the digest table without its redundant enterprise index
+VERSION = "3"  # 3: generated on the schema of the outbox with its delivery columns
 SEED = 20260303
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NIGHT = dt.datetime(2026, 3, 3, 2, 0, tzinfo=BRUSSELS)  # the night measured
