@@ -76,7 +76,7 @@ class SenderApproval(models.Model):
         return f"{self.address} ({self.status})"
 
 
-class Outcome(models.TextChoices):
+class MailOutcome(models.TextChoices):
     """What became of a received mail in a space (the activity's last column)."""
 
     STORED = "stored", _("Stored")
@@ -108,7 +108,7 @@ class IntakeMail(models.Model):
     verdict = models.JSONField(default=dict, blank=True)  # Verdict.as_dict()
     verdict_status = models.CharField(max_length=10)
     rule = models.CharField(max_length=40)  # the rule that decided (coffre.intake.rules)
-    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    outcome = models.CharField(max_length=12, choices=MailOutcome.choices)
     # What was stored (message ids), the documents already in the space, who decided and when.
     details = models.JSONField(default=dict, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)

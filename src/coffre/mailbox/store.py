@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from coffre.core import rows
@@ -190,6 +192,23 @@ def abandon(contents: list[StagedContent]) -> None:
         name = content.storage_name
         if name and not Blob.objects.filter(storage_name=name).exists():
             blob_storage().delete(name)
+
+
+def discard_blob(blob_id: int) -> bool:
+    """Inside the caller's transaction: delete the blob unless a row still names it (an
+    attachment, a mail waiting for a decision: their foreign keys protect it); its file is removed
+    once the transaction has committed. True when it was deleted."""
+    blob = Blob.objects.filter(pk=blob_id).first()
+    if blob is None:
+        return False
+    try:
+        with transaction.atomic():
+            blob.delete()
+    except ProtectedError:
+        return False
+    name = blob.storage_name
+    transaction.on_commit(lambda: blob_storage().delete(name))
+    return True
 
 
 def _decrypted_chunks(blob: Blob) -> Iterator[bytes]:
