@@ -15,8 +15,8 @@ the mail and no loop between automatic mailers can start:
 - the address got fewer than ``REPLIES_PER_HOUR`` replies in the last hour
   (``coffre.core.ratelimit``, shared by every process).
 
-Every mail carries ``Auto-Submitted: auto-replied`` (``auto-generated`` for the approvers' notices)
-and refers to the mail it answers (``In-Reply-To``). The sender's language is the mail's
+Every mail carries ``Auto-Submitted: auto-replied`` (``auto-generated`` for the approvers' notices),
+its ``Content-Language``, and refers to the mail it answers (``In-Reply-To``). The sender's language is the mail's
 ``Content-Language`` or ``Accept-Language`` when Coffre speaks it, else the enterprise's (the
 person's, for "My documents"). Never logs an address in full.
 """
@@ -102,7 +102,7 @@ def _send_to_sender(kind: str, *, to: str, key: str, context: dict, language: st
         prefix=f"intake/mail/sender_{kind}",
         context=context,
         language=language,
-        headers={"Auto-Submitted": "auto-replied", **_reference(message_id)},
+        headers={"Auto-Submitted": "auto-replied", "Content-Language": language, **_reference(message_id)},
     )
     return True
 
@@ -213,7 +213,7 @@ def notify_approvers(pending: PendingMail) -> int:
                 "days": (pending.expires_at - pending.received_at).days,
             },
             language=person.language,
-            headers={"Auto-Submitted": "auto-generated"},
+            headers={"Auto-Submitted": "auto-generated", "Content-Language": person.language},
         )
         sent += 1
     return sent
