@@ -174,17 +174,31 @@ def languages_of(*headers: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(code for _, _, code in sorted(found)))
 
 
+def _languages_of_parts(raw: bytes) -> tuple[str, ...]:
+    """The Content-Language of the first part that has one (mail clients put it on the text)."""
+    try:
+        for part in email.message_from_bytes(raw, policy=policy.compat32).walk():
+            found = languages_of(str(part.get("Content-Language", "") or ""))
+            if found:
+                return found
+    except Exception:  # noqa: BLE001 - a malformed structure: no language from it
+        pass
+    return ()
+
+
 def parse_mail(raw: bytes) -> MailFacts:
+    """The headers the intake needs (the From address is sender authentication's business)."""
     headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
     message_id = _one_line(str(headers.get("Message-ID", "") or ""), 300).strip()
+    languages = languages_of(str(headers.get("Content-Language", "") or ""),
+                             str(headers.get("Accept-Language", "") or "")) or _languages_of_parts(raw)
     return MailFacts(
         message_id=message_id,
         subject=_one_line(_decoded(headers.get("Subject")), MAX_SUBJECT),
         from_header=_one_line(_decoded(headers.get("From")), 300),
         auto_submitted=_one_line(str(headers.get("Auto-Submitted", "") or ""), 100).lower(),
         precedence=_one_line(str(headers.get("Precedence", "") or ""), 100).lower(),
-        languages=languages_of(str(headers.get("Content-Language", "") or ""),
-                               str(headers.get("Accept-Language", "") or "")),
+        languages=languages,
         sha256=hashlib.sha256(raw).hexdigest(),
     )
 

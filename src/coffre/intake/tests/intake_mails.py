@@ -36,12 +36,12 @@ def mail(
         message_id = make_msgid(idstring=str(next(_numbers)), domain="client.example")
     if message_id:
         message["Message-ID"] = message_id
-    for name, value in (headers or {}).items():
-        message[name] = value
     message.set_content(body)
     for file_name, media_type, content in attachments or []:
         main, _, sub = media_type.partition("/")
         message.add_attachment(content, maintype=main, subtype=sub, filename=file_name)
+    for name, value in (headers or {}).items():  # after the parts: the top level's headers
+        message[name] = value
     return message.as_bytes().replace(b"\n", b"\r\n").replace(b"\r\r\n", b"\r\n")
 
 
