@@ -273,7 +273,9 @@ COFFRE_DNS_TIMEOUT = env_float("COFFRE_DNS_TIMEOUT", 5.0, minimum=0.1)
 # Documents by e-mail (docs/intake.md): the domain of the spaces' addresses
 # (<name>.<space>.<random>@COFFRE_INTAKE_DOMAIN; its MX leads to `coffre smtpd`), and how long
 # the documents that arrive outside the e-Box API are kept (years).
-COFFRE_INTAKE_DOMAIN = (env_str("COFFRE_INTAKE_DOMAIN", "") or "").strip().lower().rstrip(".") or "intake.localhost"
+COFFRE_INTAKE_DOMAIN = (
+    (env_str("COFFRE_INTAKE_DOMAIN", "") or "").strip().lower().rstrip(".") or "intake.localhost"
+)
 COFFRE_DOCUMENT_RETENTION_YEARS = env_int("COFFRE_DOCUMENT_RETENTION_YEARS", 10, minimum=1)
 
 # The eventProviderId of the events of this registry's own messages (event API).

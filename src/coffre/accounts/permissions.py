@@ -159,7 +159,9 @@ def sender_approver_of(user, enterprise: Enterprise) -> frozenset[SenderApprover
     return frozenset(kinds)
 
 
-def require_sender_approver(user, action: Action, enterprise: Enterprise) -> tuple[str, frozenset[SenderApprover]]:
+def require_sender_approver(
+    user, action: Action, enterprise: Enterprise
+) -> tuple[str, frozenset[SenderApprover]]:
     """The person's standing and approver kinds, when ``action`` (one of ``SENDER_DECISIONS``) is
     allowed: 404 without standing, 403 when the standing does not allow it or the person is not
     one of the approvers."""

@@ -69,7 +69,9 @@ class SenderApproval(models.Model):
     decided_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["enterprise", "address"], name="one_approval_per_address")]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "address"], name="one_approval_per_address")
+        ]
         indexes = [models.Index(fields=["enterprise", "status", "address"], name="approval_list")]
 
     def __str__(self):

@@ -22,7 +22,7 @@ import email
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import policy
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
@@ -177,12 +177,13 @@ def languages_of(*headers: str) -> tuple[str, ...]:
 def _languages_of_parts(raw: bytes) -> tuple[str, ...]:
     """The Content-Language of the first part that has one (mail clients put it on the text)."""
     try:
-        for part in email.message_from_bytes(raw, policy=policy.compat32).walk():
-            found = languages_of(str(part.get("Content-Language", "") or ""))
-            if found:
-                return found
+        parts = list(email.message_from_bytes(raw, policy=policy.compat32).walk())
     except Exception:  # noqa: BLE001 - a malformed structure: no language from it
-        pass
+        return ()
+    for part in parts:
+        found = languages_of(str(part.get("Content-Language", "") or ""))
+        if found:
+            return found
     return ()
 
 
@@ -190,8 +191,9 @@ def parse_mail(raw: bytes) -> MailFacts:
     """The headers the intake needs (the From address is sender authentication's business)."""
     headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
     message_id = _one_line(str(headers.get("Message-ID", "") or ""), 300).strip()
-    languages = languages_of(str(headers.get("Content-Language", "") or ""),
-                             str(headers.get("Accept-Language", "") or "")) or _languages_of_parts(raw)
+    languages = languages_of(
+        str(headers.get("Content-Language", "") or ""), str(headers.get("Accept-Language", "") or "")
+    ) or _languages_of_parts(raw)
     return MailFacts(
         message_id=message_id,
         subject=_one_line(_decoded(headers.get("Subject")), MAX_SUBJECT),
@@ -269,13 +271,21 @@ def receive(raw: bytes, envelope: Envelope) -> Outcome:
         (recipient, selectors.address_named(recipient)) for recipient in dict.fromkeys(envelope.recipients)
     ]
     known = [(recipient, address) for recipient, address in spaces if address is not None]
-    unknown = [RecipientOutcome(recipient, Result.UNKNOWN) for recipient, address in spaces if address is None]
+    unknown = [
+        RecipientOutcome(recipient, Result.UNKNOWN) for recipient, address in spaces if address is None
+    ]
     if not known:
         return Outcome(None, tuple(unknown))
-    verdict = authenticate(raw, mail_from=envelope.mail_from, client_ip=envelope.client_ip, helo=envelope.helo)
+    verdict = authenticate(
+        raw, mail_from=envelope.mail_from, client_ip=envelope.client_ip, helo=envelope.helo
+    )
     if envelope.deferrable and verdict.status == Status.TEMPERROR:
-        logger.info("intake: mail from %s deferred: sender authentication got no DNS answer", envelope.client_ip)
-        return Outcome(verdict, tuple(RecipientOutcome(r, Result.DEFERRED) for r, _ in known) + tuple(unknown))
+        logger.info(
+            "intake: mail from %s deferred: sender authentication got no DNS answer", envelope.client_ip
+        )
+        return Outcome(
+            verdict, tuple(RecipientOutcome(r, Result.DEFERRED) for r, _ in known) + tuple(unknown)
+        )
     documents: list[Document] | None = None
     results = []
     for recipient, address in known:
@@ -291,12 +301,17 @@ def receive(raw: bytes, envelope: Envelope) -> Outcome:
 
 def _repeated(recipient: str, earlier: IntakeMail) -> RecipientOutcome:
     return RecipientOutcome(
-        recipient, _RESULT_OF_OUTCOME.get(earlier.outcome, Result.STORED), earlier.pk,
-        tuple(earlier.details.get("stored", [])), duplicate=True,
+        recipient,
+        _RESULT_OF_OUTCOME.get(earlier.outcome, Result.STORED),
+        earlier.pk,
+        tuple(earlier.details.get("stored", [])),
+        duplicate=True,
     )
 
 
-def _ruling(box: Ebox, verdict: Verdict, envelope: Envelope, *, lock: bool = False) -> tuple[rules.Ruling, SenderApproval | None]:
+def _ruling(
+    box: Ebox, verdict: Verdict, envelope: Envelope, *, lock: bool = False
+) -> tuple[rules.Ruling, SenderApproval | None]:
     sender = selectors.normalized_address(verdict.from_address)
     if box.is_personal:
         owner = selectors.normalized_address(box.owner.email)
@@ -317,8 +332,11 @@ def stage_documents(documents: list[Document], subject: str) -> list[services_sp
     drafts = []
     for document in documents:
         content = store.write_content([document.content])
-        drafts.append(services_spaces.DocumentDraft(content, document.file_name, document.media_type,
-                                                    subject or document.file_name))
+        drafts.append(
+            services_spaces.DocumentDraft(
+                content, document.file_name, document.media_type, subject or document.file_name
+            )
+        )
     store.stage([draft.content for draft in drafts])
     return drafts
 
@@ -329,8 +347,15 @@ def _stage_raw(raw: bytes) -> store.StagedContent:
     return content
 
 
-def _take(raw: bytes, envelope: Envelope, facts: MailFacts, verdict: Verdict, recipient: str,
-          address: IntakeAddress, documents: list[Document]) -> RecipientOutcome:
+def _take(
+    raw: bytes,
+    envelope: Envelope,
+    facts: MailFacts,
+    verdict: Verdict,
+    recipient: str,
+    address: IntakeAddress,
+    documents: list[Document],
+) -> RecipientOutcome:
     """Decide and apply for one space; the decision is taken again inside the transaction (an
     approver may have decided meanwhile), and what was staged for another decision is removed."""
     box = Ebox.objects.select_related("enterprise", "owner").get(pk=address.ebox_id)
@@ -348,8 +373,20 @@ def _take(raw: bytes, envelope: Envelope, facts: MailFacts, verdict: Verdict, re
                 if changed:
                     raise _DecisionChanged()
                 activity = _activity(box, address, envelope, facts, verdict, ruling, documents)
-                outcome = _apply(recipient, box, address, facts, envelope, verdict, ruling, approval,
-                                 activity, drafts, raw_content, kept)
+                outcome = _apply(
+                    recipient,
+                    box,
+                    address,
+                    facts,
+                    envelope,
+                    verdict,
+                    ruling,
+                    approval,
+                    activity,
+                    drafts,
+                    raw_content,
+                    kept,
+                )
                 record(
                     intake_actor(envelope),
                     "intake.mail.received",
@@ -402,8 +439,15 @@ _OUTCOME_OF = {
 }
 
 
-def _activity(box: Ebox, address: IntakeAddress, envelope: Envelope, facts: MailFacts, verdict: Verdict,
-              ruling: rules.Ruling, documents: list[Document]) -> IntakeMail:
+def _activity(
+    box: Ebox,
+    address: IntakeAddress,
+    envelope: Envelope,
+    facts: MailFacts,
+    verdict: Verdict,
+    ruling: rules.Ruling,
+    documents: list[Document],
+) -> IntakeMail:
     with transaction.atomic():  # a savepoint: a duplicate key leaves the outer transaction usable
         return IntakeMail.objects.create(
             ebox=box,
@@ -423,8 +467,9 @@ def _activity(box: Ebox, address: IntakeAddress, envelope: Envelope, facts: Mail
         )
 
 
-def _apply(recipient, box, address, facts, envelope, verdict, ruling, approval, activity, drafts,
-           raw_content, kept) -> RecipientOutcome:
+def _apply(
+    recipient, box, address, facts, envelope, verdict, ruling, approval, activity, drafts, raw_content, kept
+) -> RecipientOutcome:
     """Inside the transaction: what the ruling says, for one space."""
     sender = selectors.normalized_address(verdict.from_address)
     tell = replies.Replies(box, facts, envelope, verdict)
@@ -472,8 +517,12 @@ def _note_request(box: Ebox, sender: str, approver, approval: SenderApproval | N
     mail of an authorized address waits alone, the address stays authorized)."""
     if approval is None:
         return SenderApproval.objects.create(
-            enterprise=box.enterprise, address=sender, status=SenderStatus.PENDING,
-            approvers=str(approver), created_at=now, last_mail_at=now,
+            enterprise=box.enterprise,
+            address=sender,
+            status=SenderStatus.PENDING,
+            approvers=str(approver),
+            created_at=now,
+            last_mail_at=now,
         )
     changes = {"approvers": str(approver), "last_mail_at": now}
     if approval.status == SenderStatus.REFUSED:

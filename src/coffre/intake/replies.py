@@ -15,10 +15,11 @@ the mail and no loop between automatic mailers can start:
 - the address got fewer than ``REPLIES_PER_HOUR`` replies in the last hour
   (``coffre.core.ratelimit``, shared by every process).
 
-Every mail carries ``Auto-Submitted: auto-replied`` (``auto-generated`` for the approvers' notices),
-its ``Content-Language``, and refers to the mail it answers (``In-Reply-To``). The sender's language is the mail's
-``Content-Language`` or ``Accept-Language`` when Coffre speaks it, else the enterprise's (the
-person's, for "My documents"). Never logs an address in full.
+Every mail carries ``Auto-Submitted: auto-replied`` (``auto-generated`` for the approvers'
+notices), its ``Content-Language``, and refers to the mail it answers (``In-Reply-To``). The
+sender's language is the mail's ``Content-Language`` (of its headers, else of its text part) or
+``Accept-Language`` when Coffre speaks it, else the enterprise's (the person's, for "My
+documents"). Never logs an address in full.
 """
 
 import logging
@@ -81,15 +82,18 @@ def space_context(box: Ebox, folder: str) -> dict:
 
 
 def _reference(message_id: str) -> dict:
-    return {"In-Reply-To": message_id, "References": message_id} if _MESSAGE_ID.match(message_id or "") else {}
+    return (
+        {"In-Reply-To": message_id, "References": message_id} if _MESSAGE_ID.match(message_id or "") else {}
+    )
 
 
 def _short(address: str) -> str:
     return address[:3] + "…"
 
 
-def _send_to_sender(kind: str, *, to: str, key: str, context: dict, language: str, message_id: str,
-                    box: Ebox) -> bool:
+def _send_to_sender(
+    kind: str, *, to: str, key: str, context: dict, language: str, message_id: str, box: Ebox
+) -> bool:
     if not box.is_personal and selectors.blacklisted(box.enterprise, to):
         return False
     if not ratelimit.hit(f"intake-reply:{to}", REPLIES_PER_HOUR, WINDOW).allowed:
@@ -126,16 +130,23 @@ class Replies:
         return sender_language(self.facts.languages, box_language(self.box))
 
     def _context(self, activity: IntakeMail) -> dict:
-        return {**space_context(self.box, activity.folder), "subject": activity.subject,
-                "received_at": activity.received_at}
+        return {
+            **space_context(self.box, activity.folder),
+            "subject": activity.subject,
+            "received_at": activity.received_at,
+        }
 
     def wrong_address(self, activity: IntakeMail) -> bool:
         """My documents: only the account's address can send there."""
         if not self.may_reply():
             return False
         return _send_to_sender(
-            "wrong_address", to=self.address, key=f"intake:wrong-address:{activity.pk}",
-            context=self._context(activity), language=self.language(), message_id=self.facts.message_id,
+            "wrong_address",
+            to=self.address,
+            key=f"intake:wrong-address:{activity.pk}",
+            context=self._context(activity),
+            language=self.language(),
+            message_id=self.facts.message_id,
             box=self.box,
         )
 
@@ -143,11 +154,18 @@ class Replies:
         """The mail waits for an approver of the enterprise."""
         if not self.may_reply():
             return False
-        context = {**self._context(activity), "by_collaborators": activity.details.get("approvers")
-                   == Approvers.ATTACHED_COLLABORATORS}
+        context = {
+            **self._context(activity),
+            "by_collaborators": activity.details.get("approvers") == Approvers.ATTACHED_COLLABORATORS,
+        }
         return _send_to_sender(
-            "pending", to=self.address, key=f"intake:pending:{activity.pk}", context=context,
-            language=self.language(), message_id=self.facts.message_id, box=self.box,
+            "pending",
+            to=self.address,
+            key=f"intake:pending:{activity.pk}",
+            context=context,
+            language=self.language(),
+            message_id=self.facts.message_id,
+            box=self.box,
         )
 
 
@@ -164,8 +182,13 @@ def tell_decision(kind: str, waiting: list[PendingMail], box: Ebox) -> bool:
         "received_at": first.received_at,
     }
     return _send_to_sender(
-        kind, to=first.sender_address, key=f"intake:{kind}:{first.activity_id}", context=context,
-        language=first.language, message_id=first.message_id_header, box=box,
+        kind,
+        to=first.sender_address,
+        key=f"intake:{kind}:{first.activity_id}",
+        context=context,
+        language=first.language,
+        message_id=first.message_id_header,
+        box=box,
     )
 
 

@@ -117,7 +117,9 @@ def for_personal_box(
     return Ruling(Decision.REFUSE, Rule.AUTHENTICATION_FAILED)
 
 
-def for_enterprise(status: Status | str, from_address: str | None, facts: SenderFacts, *, deferrable: bool) -> Ruling:
+def for_enterprise(
+    status: Status | str, from_address: str | None, facts: SenderFacts, *, deferrable: bool
+) -> Ruling:
     """The ruling for a mail to an enterprise's box or its Purchases."""
     status = effective_status(status, deferrable=deferrable)
     if from_address and facts.status == "blacklisted":

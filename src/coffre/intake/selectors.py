@@ -14,7 +14,14 @@ from django.db.models import Count, Q, QuerySet
 
 from coffre.accounts import selectors_firms
 from coffre.accounts.models import Enterprise
-from coffre.intake.models import Approvers, IntakeAddress, IntakeMail, PendingMail, SenderApproval, SenderStatus
+from coffre.intake.models import (
+    Approvers,
+    IntakeAddress,
+    IntakeMail,
+    PendingMail,
+    SenderApproval,
+    SenderStatus,
+)
 from coffre.intake.sender_address import normalize_domain
 from coffre.mailbox.models import Ebox
 from coffre.mailbox.selectors_web import Cursor
@@ -102,7 +109,11 @@ def approval_in(enterprise: Enterprise, approval_id: int) -> SenderApproval | No
 
 def waiting_mails(box: Ebox) -> QuerySet[PendingMail]:
     """The mails of the box waiting for a decision, oldest first."""
-    return PendingMail.objects.filter(ebox=box).select_related("activity", "approval").order_by("received_at", "pk")
+    return (
+        PendingMail.objects.filter(ebox=box)
+        .select_related("activity", "approval")
+        .order_by("received_at", "pk")
+    )
 
 
 def waiting_without_address(box: Ebox) -> QuerySet[PendingMail]:
@@ -152,7 +163,9 @@ def waiting_for(user) -> list[Waiting]:
     own = PendingMail.objects.filter(ebox__owner=user, approvers=Approvers.OWNER).count()
     if own:
         found.append(Waiting(None, own))
-    administered = {enterprise.pk: enterprise for enterprise in selectors_firms.enterprises_administered_by(user)}
+    administered = {
+        enterprise.pk: enterprise for enterprise in selectors_firms.enterprises_administered_by(user)
+    }
     attached = {enterprise.pk: enterprise for enterprise in selectors_firms.enterprises_attached_to(user)}
     condition = Q(pk__in=[])
     if administered:
@@ -173,4 +186,8 @@ def waiting_for(user) -> list[Waiting]:
 
 
 def expired_pending(now: dt.datetime, limit: int) -> list[int]:
-    return list(PendingMail.objects.filter(expires_at__lte=now).order_by("expires_at").values_list("pk", flat=True)[:limit])
+    return list(
+        PendingMail.objects.filter(expires_at__lte=now)
+        .order_by("expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )

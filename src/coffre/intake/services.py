@@ -36,7 +36,14 @@ from django.utils.text import slugify
 
 from coffre.audit.services import Actor, record
 from coffre.intake import pipeline, replies, selectors
-from coffre.intake.models import Approvers, IntakeAddress, MailOutcome, PendingMail, SenderApproval, SenderStatus
+from coffre.intake.models import (
+    Approvers,
+    IntakeAddress,
+    MailOutcome,
+    PendingMail,
+    SenderApproval,
+    SenderStatus,
+)
 from coffre.mailbox import store
 from coffre.mailbox.models import Ebox
 
@@ -80,9 +87,14 @@ def address_for(box: Ebox, folder: str, actor: Actor) -> IntakeAddress:
         return address
     try:
         with transaction.atomic():
-            address = IntakeAddress.objects.create(ebox=box, folder=folder, local_part=new_local_part(box, folder))
-            record(actor, "intake.address.created",
-                   details={"box": box.pk, "folder": folder, "address": selectors.full_address(address)})
+            address = IntakeAddress.objects.create(
+                ebox=box, folder=folder, local_part=new_local_part(box, folder)
+            )
+            record(
+                actor,
+                "intake.address.created",
+                details={"box": box.pk, "folder": folder, "address": selectors.full_address(address)},
+            )
     except IntegrityError:  # created meanwhile
         address = IntakeAddress.objects.get(ebox=box, folder=folder)
     return address
@@ -97,9 +109,16 @@ def regenerate_address(box: Ebox, folder: str, actor: Actor) -> IntakeAddress:
         address.local_part = new_local_part(box, folder)
         address.regenerated_at = timezone.now()
         address.save(update_fields=["local_part", "regenerated_at"])
-        record(actor, "intake.address.regenerated",
-               details={"box": box.pk, "folder": folder, "previous": previous,
-                        "address": selectors.full_address(address)})
+        record(
+            actor,
+            "intake.address.regenerated",
+            details={
+                "box": box.pk,
+                "folder": folder,
+                "previous": previous,
+                "address": selectors.full_address(address),
+            },
+        )
     return address
 
 
@@ -157,7 +176,9 @@ def _prepare(waiting: list[PendingMail]) -> list[_Prepared]:
     for pending in waiting:
         raw = b"".join(store.open_verified(pending.blob))
         facts = pipeline.parse_mail(raw)
-        prepared.append(_Prepared(pending.pk, pipeline.stage_documents(pipeline.documents_of(raw), facts.subject)))
+        prepared.append(
+            _Prepared(pending.pk, pipeline.stage_documents(pipeline.documents_of(raw), facts.subject))
+        )
     return prepared
 
 
@@ -182,7 +203,12 @@ def _store_waiting(box: Ebox, prepared: list[_Prepared], by, now: datetime, kept
     """Inside the transaction: the prepared waiting mails still waiting, stored in their space."""
     stored = []
     for item in prepared:
-        pending = PendingMail.objects.select_for_update().select_related("activity").filter(pk=item.pending_id).first()
+        pending = (
+            PendingMail.objects.select_for_update()
+            .select_related("activity")
+            .filter(pk=item.pending_id)
+            .first()
+        )
         if pending is None:
             continue  # decided meanwhile
         sender = pending.sender_address or (box.owner.email if box.is_personal else "")
@@ -211,7 +237,9 @@ def decide_sender(approval: SenderApproval, decision: str, *, by, kinds, actor: 
     if decision not in ALLOWED_FROM:
         raise ValueError(f"unknown decision {decision!r}")
     box = Ebox.objects.select_related("enterprise").get(enterprise_id=approval.enterprise_id)
-    waiting = list(PendingMail.objects.filter(approval=approval).select_related("blob").order_by("received_at", "pk"))
+    waiting = list(
+        PendingMail.objects.filter(approval=approval).select_related("blob").order_by("received_at", "pk")
+    )
     prepared = _prepare(waiting) if decision == ACCEPT else []
 
     def change(kept: list) -> Decided:
@@ -225,7 +253,9 @@ def decide_sender(approval: SenderApproval, decision: str, *, by, kinds, actor: 
         if decision == ACCEPT:
             stored = _store_waiting(box, prepared, by, now, kept)
         elif decision in (REFUSE, BLACKLIST):
-            for pending in PendingMail.objects.select_for_update().select_related("activity").filter(approval=current):
+            for pending in (
+                PendingMail.objects.select_for_update().select_related("activity").filter(approval=current)
+            ):
                 discarded.append(pending)
                 _close(pending, MailOutcome.DISCARDED, by, now)
         current.status = STATUS_AFTER[decision]
@@ -235,11 +265,17 @@ def decide_sender(approval: SenderApproval, decision: str, *, by, kinds, actor: 
             replies.tell_decision("accepted", stored, box)
         elif decision == REFUSE:
             replies.tell_decision("refused", discarded, box)
-        record(actor, f"intake.sender.{decision}", details={
-            "enterprise": box.enterprise.cbe, "approval": current.pk, "status": current.status,
-            "stored": [pending.activity_id for pending in stored],
-            "discarded": [pending.activity_id for pending in discarded],
-        })
+        record(
+            actor,
+            f"intake.sender.{decision}",
+            details={
+                "enterprise": box.enterprise.cbe,
+                "approval": current.pk,
+                "status": current.status,
+                "stored": [pending.activity_id for pending in stored],
+                "discarded": [pending.activity_id for pending in discarded],
+            },
+        )
         return Decided(decision, current.status, len(stored), len(discarded))
 
     return _with_staged(prepared, change)
@@ -269,7 +305,9 @@ def discard_mail(pending: PendingMail, *, by, kinds=frozenset(), actor: Actor) -
     box = Ebox.objects.select_related("enterprise", "owner").get(pk=pending.ebox_id)
     _check_mail_decision(pending, box, by, kinds)
     with transaction.atomic():
-        current = PendingMail.objects.select_for_update().select_related("activity").filter(pk=pending.pk).first()
+        current = (
+            PendingMail.objects.select_for_update().select_related("activity").filter(pk=pending.pk).first()
+        )
         if current is None:
             raise DecisionRefused("this mail is no longer waiting")
         _close(current, MailOutcome.DISCARDED, by, timezone.now())
@@ -297,8 +335,10 @@ def expire_pending_mails(now: datetime | None = None, limit: int = EXPIRY_BATCH)
     for pending_id in selectors.expired_pending(now, limit):
         with transaction.atomic():
             pending = (
-                PendingMail.objects.select_for_update().select_related("activity")
-                .filter(pk=pending_id, expires_at__lte=now).first()
+                PendingMail.objects.select_for_update()
+                .select_related("activity")
+                .filter(pk=pending_id, expires_at__lte=now)
+                .first()
             )
             if pending is None:
                 continue

@@ -25,10 +25,16 @@ urlpatterns = [
         views_personal.my_waiting_decision,
         name="my_waiting_decision",
     ),
-    path("my-documents/address/regenerate/", views_personal.my_address_regenerate, name="my_address_regenerate"),
+    path(
+        "my-documents/address/regenerate/", views_personal.my_address_regenerate, name="my_address_regenerate"
+    ),
     path("e/<str:cbe>/email-access/", views.email_access, name="email_access"),
     path("e/<str:cbe>/email-access/activity/", views.email_activity, name="email_activity"),
-    path("e/<str:cbe>/email-access/senders/<int:approval_id>/", views.sender_decision, name="sender_decision"),
+    path(
+        "e/<str:cbe>/email-access/senders/<int:approval_id>/", views.sender_decision, name="sender_decision"
+    ),
     path("e/<str:cbe>/email-access/waiting/<int:pending_id>/", views.mail_decision, name="mail_decision"),
-    path("e/<str:cbe>/addresses/<str:folder>/regenerate/", views.regenerate_address, name="regenerate_address"),
+    path(
+        "e/<str:cbe>/addresses/<str:folder>/regenerate/", views.regenerate_address, name="regenerate_address"
+    ),
 ]

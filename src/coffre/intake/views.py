@@ -47,18 +47,29 @@ DECISION_LABELS = {
 def decision_done(decision: str, address: str, done: services.Decided) -> str:
     """What the person is told after a decision about an address."""
     if decision == services.ACCEPT:
-        text = ngettext("%(address)s is authorized; %(count)d waiting e-mail was stored.",
-                        "%(address)s is authorized; %(count)d waiting e-mails were stored.", done.stored)
+        text = ngettext(
+            "%(address)s is authorized; %(count)d waiting e-mail was stored.",
+            "%(address)s is authorized; %(count)d waiting e-mails were stored.",
+            done.stored,
+        )
         return text % {"address": address, "count": done.stored}
     if decision == services.REFUSE:
-        text = ngettext("%(address)s is refused; %(count)d waiting e-mail was discarded.",
-                        "%(address)s is refused; %(count)d waiting e-mails were discarded.", done.discarded)
+        text = ngettext(
+            "%(address)s is refused; %(count)d waiting e-mail was discarded.",
+            "%(address)s is refused; %(count)d waiting e-mails were discarded.",
+            done.discarded,
+        )
         return text % {"address": address, "count": done.discarded}
     if decision == services.BLACKLIST:
-        text = ngettext("%(address)s is blacklisted; %(count)d waiting e-mail was discarded.",
-                        "%(address)s is blacklisted; %(count)d waiting e-mails were discarded.", done.discarded)
+        text = ngettext(
+            "%(address)s is blacklisted; %(count)d waiting e-mail was discarded.",
+            "%(address)s is blacklisted; %(count)d waiting e-mails were discarded.",
+            done.discarded,
+        )
         return text % {"address": address, "count": done.discarded}
-    return _("The blacklist of %(address)s is lifted: its next e-mail waits for approval.") % {"address": address}
+    return _("The blacklist of %(address)s is lifted: its next e-mail waits for approval.") % {
+        "address": address
+    }
 
 
 VERDICT_LABELS = {
@@ -132,16 +143,22 @@ def email_access(request, cbe: str):
     rows = []
     for approval in selectors.senders_of(enterprise):
         allowed = services.may_decide(kinds, approval.approvers)
-        rows.append(SenderRow(
-            approval=approval,
-            status=SenderStatus(approval.status).label,
-            waiting=approval.waiting_count,
-            decisions=[(decision, DECISION_LABELS[decision]) for decision in services.decisions_for(approval)]
-            if allowed else [],
-            approvers=approval.get_approvers_display(),
-        ))
+        rows.append(
+            SenderRow(
+                approval=approval,
+                status=SenderStatus(approval.status).label,
+                waiting=approval.waiting_count,
+                decisions=[
+                    (decision, DECISION_LABELS[decision]) for decision in services.decisions_for(approval)
+                ]
+                if allowed
+                else [],
+                approvers=approval.get_approvers_display(),
+            )
+        )
     without_address = [
-        (pending, services.may_decide(kinds, pending.approvers)) for pending in selectors.waiting_without_address(box)
+        (pending, services.may_decide(kinds, pending.approvers))
+        for pending in selectors.waiting_without_address(box)
     ]
     actor = web_actor(request)
     addresses = [
@@ -189,7 +206,9 @@ def email_activity(request, cbe: str):
 @require_POST
 def sender_decision(request, cbe: str, approval_id: int):
     decision = request.POST.get("decision", "")
-    enterprise, _box, kinds = _approver_page(request, cbe, DECISION_ACTIONS.get(decision, Action.ACCEPT_SENDERS))
+    enterprise, _box, kinds = _approver_page(
+        request, cbe, DECISION_ACTIONS.get(decision, Action.ACCEPT_SENDERS)
+    )
     approval = selectors.approval_in(enterprise, approval_id)
     if approval is None:
         raise Http404("no such sender address")
@@ -198,10 +217,14 @@ def sender_decision(request, cbe: str, approval_id: int):
     if not services.may_decide(kinds, approval.approvers):
         raise PermissionDenied("another approver decides about this address")
     try:
-        done = services.decide_sender(approval, decision, by=request.user, kinds=kinds, actor=web_actor(request))
+        done = services.decide_sender(
+            approval, decision, by=request.user, kinds=kinds, actor=web_actor(request)
+        )
     except services.DecisionRefused:
-        flash.error(request, _("This decision does not apply to %(address)s as it is now.")
-                    % {"address": approval.address})
+        flash.error(
+            request,
+            _("This decision does not apply to %(address)s as it is now.") % {"address": approval.address},
+        )
     else:
         flash.success(request, decision_done(decision, approval.address, done))
     return redirect("intake:email_access", cbe=enterprise.cbe)
@@ -226,7 +249,9 @@ def mail_decision(request, cbe: str, pending_id: int):
     except services.DecisionRefused:
         flash.error(request, _("This e-mail no longer waits for a decision."))
     else:
-        flash.success(request, _("The e-mail is stored.") if decision == "accept" else _("The e-mail is discarded."))
+        flash.success(
+            request, _("The e-mail is stored.") if decision == "accept" else _("The e-mail is discarded.")
+        )
     return redirect("intake:email_access", cbe=enterprise.cbe)
 
 
@@ -239,7 +264,10 @@ def regenerate_address(request, cbe: str, folder: str):
     if box is None or folder not in box.folders():
         raise Http404("no such space")
     address = services.regenerate_address(box, folder, web_actor(request))
-    flash.success(request, _("The new address of this space is %(address)s; mail to the old one is refused.")
-                  % {"address": selectors.full_address(address)})
+    flash.success(
+        request,
+        _("The new address of this space is %(address)s; mail to the old one is refused.")
+        % {"address": selectors.full_address(address)},
+    )
     url = reverse("mailbox:list", args=[enterprise.cbe])
     return redirect(url if folder == Folder.DOCUMENTS else f"{url}?folder={folder}")

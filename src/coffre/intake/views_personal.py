@@ -31,7 +31,11 @@ AUDIT = {"box": "my documents"}
 def my_documents(request):
     box = personal_box(request.user)
     context = list_context(
-        request, box, request.GET, PAGES, regenerate_url=lambda folder: reverse("intake:my_address_regenerate")
+        request,
+        box,
+        request.GET,
+        PAGES,
+        regenerate_url=lambda folder: reverse("intake:my_address_regenerate"),
     )
     context["waiting"] = [
         (pending, VERDICT_LABELS.get(pending.activity.verdict_status, pending.activity.verdict_status))
@@ -52,15 +56,17 @@ def my_document(request, message_id: str):
 @login_required
 @require_GET
 def my_preview(request, message_id: str, attachment_id: str):
-    return serve_attachment(request, personal_box(request.user), PAGES, message_id, attachment_id,
-                            inline=True, audit=AUDIT)
+    return serve_attachment(
+        request, personal_box(request.user), PAGES, message_id, attachment_id, inline=True, audit=AUDIT
+    )
 
 
 @login_required
 @require_GET
 def my_download(request, message_id: str, attachment_id: str):
-    return serve_attachment(request, personal_box(request.user), PAGES, message_id, attachment_id,
-                            inline=False, audit=AUDIT)
+    return serve_attachment(
+        request, personal_box(request.user), PAGES, message_id, attachment_id, inline=False, audit=AUDIT
+    )
 
 
 @login_required
@@ -80,7 +86,9 @@ def my_waiting_decision(request, pending_id: int):
     except services.DecisionRefused:
         flash.error(request, _("This e-mail no longer waits for a decision."))
     else:
-        flash.success(request, _("The e-mail is stored.") if decision == "accept" else _("The e-mail is discarded."))
+        flash.success(
+            request, _("The e-mail is stored.") if decision == "accept" else _("The e-mail is discarded.")
+        )
     return redirect("intake:my_documents")
 
 
@@ -89,6 +97,9 @@ def my_waiting_decision(request, pending_id: int):
 def my_address_regenerate(request):
     box = personal_box(request.user)
     address = services.regenerate_address(box, Folder.DOCUMENTS, web_actor(request))
-    flash.success(request, _("The new address of this space is %(address)s; mail to the old one is refused.")
-                  % {"address": selectors.full_address(address)})
+    flash.success(
+        request,
+        _("The new address of this space is %(address)s; mail to the old one is refused.")
+        % {"address": selectors.full_address(address)},
+    )
     return redirect("intake:my_documents")

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy as _
 
 from coffre.accounts.models import Enterprise, User
 
-
 NOTIFICATION_STATES = [("verified", "verified"), ("pending", "waiting for confirmation"), ("failing", "failing")]
 
 
@@ -192,7 +191,8 @@ class Blob(models.Model):
             models.UniqueConstraint(fields=["scope", "sha256"], name="blob_once_per_scope"),
             models.UniqueConstraint(fields=["owner", "sha256"], name="blob_once_per_owner"),
             models.CheckConstraint(
-                condition=Q(scope__isnull=False, owner__isnull=True) | Q(scope__isnull=True, owner__isnull=False),
+                condition=Q(scope__isnull=False, owner__isnull=True)
+                | Q(scope__isnull=True, owner__isnull=False),
                 name="blob_has_one_scope",
             ),
         ]
@@ -229,7 +229,9 @@ class Message(models.Model):
     folder = models.CharField(max_length=10, choices=Folder.choices, default=Folder.DOCUMENTS)
     origin = models.CharField(max_length=5, choices=Origin.choices, default=Origin.API)
     # Reference data of the e-Box API: always set for origin "api", never for the others.
-    message_type = models.ForeignKey(MessageType, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    message_type = models.ForeignKey(
+        MessageType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     sender_organization = models.ForeignKey(
         SenderOrganization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

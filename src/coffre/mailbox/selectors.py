@@ -92,7 +92,11 @@ def ebox_of(cbe: str) -> Ebox | None:
 
 
 def available_messages(
-    ebox: Ebox | int, now: dt.datetime | None = None, *, origin: str | None = Origin.API, folder: str | None = None
+    ebox: Ebox | int,
+    now: dt.datetime | None = None,
+    *,
+    origin: str | None = Origin.API,
+    folder: str | None = None,
 ) -> QuerySet[Message]:
     """The messages of the box not expired yet: of ``origin`` (None: every origin), in ``folder``
     (None: every folder)."""

@@ -105,7 +105,10 @@ def file_documents(
             filed.duplicates.append({"file_name": draft.file_name, "message_id": holder})
             filed.skipped_contents.append(draft.content)
             continue
-        texts = {f"search_{code}": search_text([draft.subject, draft.file_name, sender_address]) for code in LANGUAGES}
+        texts = {
+            f"search_{code}": search_text([draft.subject, draft.file_name, sender_address])
+            for code in LANGUAGES
+        }
         message = Message(
             message_id=str(uuid.uuid4()),
             ebox_id=box.pk,
@@ -125,17 +128,19 @@ def file_documents(
             if box.is_personal
             else store.adopt(box.enterprise_id, draft.content)
         )
-        rows.insert([
-            Attachment(
-                message=message,
-                attachment_id=str(uuid.uuid4()),
-                position=0,
-                file_name=draft.file_name,
-                media_type=draft.media_type,
-                main_content=True,
-                blob=blob,
-            )
-        ])
+        rows.insert(
+            [
+                Attachment(
+                    message=message,
+                    attachment_id=str(uuid.uuid4()),
+                    position=0,
+                    file_name=draft.file_name,
+                    media_type=draft.media_type,
+                    main_content=True,
+                    blob=blob,
+                )
+            ]
+        )
         seen[digest] = message.message_id
         filed.message_ids.append(message.message_id)
         filed.stored_contents.append(draft.content)

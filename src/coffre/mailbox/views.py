@@ -99,8 +99,10 @@ class BoxPages:
 
     @classmethod
     def of_enterprise(cls, enterprise: Enterprise) -> "BoxPages":
-        return cls("mailbox:list", "mailbox:message", "mailbox:download", "mailbox:preview", "mailbox:visibility",
-                   (enterprise.cbe,))
+        return cls(
+            "mailbox:list", "mailbox:message", "mailbox:download", "mailbox:preview", "mailbox:visibility",
+            (enterprise.cbe,),
+        )
 
     @property
     def list_url(self) -> str:
@@ -143,7 +145,9 @@ def sender_of(message: Message, lang: str) -> str:
 def type_of(message: Message, lang: str) -> str:
     """The message type's name; for a document sent by e-mail (or by an agent), its origin."""
     if message.message_type_id is None:
-        return _("Document by e-mail") if message.origin == Origin.EMAIL else str(Origin(message.origin).label)
+        if message.origin == Origin.EMAIL:
+            return _("Document by e-mail")
+        return str(Origin(message.origin).label)
     return in_language(message.message_type.name, lang) or message.message_type.message_type_id
 
 
@@ -164,8 +168,11 @@ def folder_tabs(box: Ebox, pages: BoxPages, folder: str) -> list[Tab]:
     if len(box.folders()) < 2:
         return []
     return [
-        Tab(str(Folder(name).label), pages.list_url if name == Folder.DOCUMENTS else f"{pages.list_url}?folder={name}",
-            name == folder)
+        Tab(
+            str(Folder(name).label),
+            pages.list_url if name == Folder.DOCUMENTS else f"{pages.list_url}?folder={name}",
+            name == folder,
+        )
         for name in box.folders()
     ]
 

@@ -210,7 +210,9 @@ def serve_attachment(request, box: Ebox, pages: BoxPages, message_id: str, attac
     first = next(chunks, b"")
     if inline and PDF_MAGIC not in first[:PDF_MAGIC_WITHIN]:
         download = pages.attachment_url(pages.download_view, message.message_id, item.attachment_id)
-        return _refuse(request, pages, message, bare=True, status=415, reason="not_pdf", download_url=download)
+        return _refuse(
+            request, pages, message, bare=True, status=415, reason="not_pdf", download_url=download
+        )
     services.consult(
         message,
         web_actor(request),

@@ -29,10 +29,10 @@ from coffre.demo.pdf import simple_pdf
 from coffre.intake import services as intake_services
 from coffre.intake.models import PendingMail, SenderApproval
 from coffre.intake.tests.intake_mails import invoice, receive, space_address
-from coffre.mailbox.services_spaces import personal_box
 from coffre.mailbox import reference
 from coffre.mailbox import services_management as management
 from coffre.mailbox.models import Ebox, Message
+from coffre.mailbox.services_spaces import personal_box
 from coffre.mailbox.tests.conftest import ONSS, publish
 from coffre.mailbox.tests.conftest import sign_in as signed_in_client
 

@@ -1,7 +1,8 @@
 """Every view of the portal tried by every standing: the permission matrix, whole.
 
 ``ROUTES`` names every URL pattern of the portal (namespaces ``accounts``, ``mailbox`` and
-``intake``, and the home page): a view added without an entry here fails ``test_every_portal_view_is_in_the_matrix``.
+``intake``, and the home page): a view added without an entry here fails
+``test_every_portal_view_is_in_the_matrix``.
 Each entry says how to fill the URL with objects of enterprise A, and what each standing gets for
 a GET (and a POST where the view takes one):
 

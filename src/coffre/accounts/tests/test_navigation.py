@@ -41,7 +41,13 @@ ENTERPRISE_MENU = {
     "charlie": ["Messages"],  # in B, his enterprise
 }
 PERSON_MENU = ["My documents", "Settings", "Linked business accounts", "Register an enterprise"]
-FIRM_PERSON_MENU = ["My documents", "Settings", "Linked business accounts", "Portfolio", "Register an enterprise"]
+FIRM_PERSON_MENU = [
+    "My documents",
+    "Settings",
+    "Linked business accounts",
+    "Portfolio",
+    "Register an enterprise",
+]
 MENU_PAGES = {
     "Messages": "mailbox:list",
     "People and roles": "accounts:people",

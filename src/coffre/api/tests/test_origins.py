@@ -4,7 +4,7 @@ through it (issue 6: the portal shows every origin; the contract does not know t
 
 import pytest
 
-from coffre.api.tests.conftest import A, PDF
+from coffre.api.tests.conftest import PDF, A
 from coffre.mailbox.models import Ebox, Message
 from coffre.mailbox.tests.spaces import file_document
 
@@ -13,8 +13,13 @@ E_MAILED = b"%PDF-1.4 an invoice sent by e-mail"
 
 def e_mailed(folder: str = "documents") -> Message:
     box = Ebox.objects.get(enterprise__cbe=A)
-    filed = file_document(box, E_MAILED + folder.encode(), folder=folder, subject="Supplier invoice",
-                          sender="supplier@example.be")
+    filed = file_document(
+        box,
+        E_MAILED + folder.encode(),
+        folder=folder,
+        subject="Supplier invoice",
+        sender="supplier@example.be",
+    )
     return Message.objects.get(message_id=filed.message_ids[0])
 
 
@@ -44,7 +49,9 @@ def test_an_e_mailed_document_is_not_found_by_its_id(world):
     attachment = message.attachments.get().attachment_id
     assert world.alice.get(f"ebox/messages/{message.message_id}").status_code == 404
     assert world.alice.get(f"ebox/messages/{message.message_id}/attachments/{attachment}").status_code == 404
-    patched = world.alice.patch("ebox/messages", {"items": [{"messageId": message.message_id, "visible": False}]})
+    patched = world.alice.patch(
+        "ebox/messages", {"items": [{"messageId": message.message_id, "visible": False}]}
+    )
     assert patched.status_code == 404
     message.refresh_from_db()
     assert message.visible is True

@@ -58,7 +58,13 @@ def space_address(box: Ebox, folder: str = "documents", actor=None) -> str:
     return selectors.full_address(address)
 
 
-def receive(raw: bytes, *recipients: str, mail_from: str = "sender@client.example", client_ip: str = "192.0.2.10",
-            helo: str = "mx.client.example", via: str = "smtp") -> pipeline.Outcome:
+def receive(
+    raw: bytes,
+    *recipients: str,
+    mail_from: str = "sender@client.example",
+    client_ip: str = "192.0.2.10",
+    helo: str = "mx.client.example",
+    via: str = "smtp",
+) -> pipeline.Outcome:
     """``pipeline.receive`` as a mail server would call it."""
     return pipeline.receive(raw, pipeline.Envelope(mail_from, tuple(recipients), client_ip, helo, via))

@@ -51,7 +51,9 @@ class IntakeWorld:
         return selectors.full_address(intake_services.address_for(box, folder, ACTOR))
 
     # --- SMTP ---
-    def send(self, raw: bytes, *recipients: str, mail_from: str = "sender@example.be", helo: str = "mx.client.test") -> Reply:
+    def send(
+        self, raw: bytes, *recipients: str, mail_from: str = "sender@example.be", helo: str = "mx.client.test"
+    ) -> Reply:
         """One SMTP conversation: EHLO, MAIL FROM, RCPT TO each, DATA; the replies."""
         with smtplib.SMTP("127.0.0.1", self.port, timeout=30) as client:
             client.ehlo(helo)
@@ -71,8 +73,11 @@ class IntakeWorld:
 
     # --- what happened ---
     def documents(self, enterprise=None, folder="documents", person=None) -> list[Message]:
-        return list(Message.objects.filter(ebox=self.box(enterprise, person), folder=folder, origin="email")
-                    .order_by("receipt_date", "pk"))
+        return list(
+            Message.objects.filter(ebox=self.box(enterprise, person), folder=folder, origin="email").order_by(
+                "receipt_date", "pk"
+            )
+        )
 
     def waiting(self, enterprise=None, person=None) -> list[PendingMail]:
         return list(PendingMail.objects.filter(ebox=self.box(enterprise, person)).order_by("pk"))

@@ -48,7 +48,9 @@ def test_languages_of_the_headers(headers, expected):
 
 
 def test_the_documents_of_a_mail_are_its_named_attachments():
-    raw = invoice(attachments=[("a.pdf", "application/pdf", PDF), ("photo.jpg", "image/jpeg", b"\xff\xd8jpeg")])
+    raw = invoice(
+        attachments=[("a.pdf", "application/pdf", PDF), ("photo.jpg", "image/jpeg", b"\xff\xd8jpeg")]
+    )
     documents = pipeline.documents_of(raw)
     assert [(d.file_name, d.media_type, d.content) for d in documents] == [
         ("a.pdf", "application/pdf", PDF),

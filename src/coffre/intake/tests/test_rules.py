@@ -48,8 +48,15 @@ ENTERPRISE = [
     ("pass", OTHER, FAVOURITE, True, Decision.STORE, Rule.FAVOURITE, None),
     ("pass", OTHER, AUTHORIZED, True, Decision.STORE, Rule.AUTHORIZED, None),
     ("pass", OTHER, AUTHORIZED_COLLABORATOR, True, Decision.STORE, Rule.AUTHORIZED, None),
-    ("pass", OTHER, COLLABORATOR, True, Decision.PENDING, Rule.COLLABORATOR_WITHOUT_FAVOURITE,
-     Approver.ATTACHED_COLLABORATORS),
+    (
+        "pass",
+        OTHER,
+        COLLABORATOR,
+        True,
+        Decision.PENDING,
+        Rule.COLLABORATOR_WITHOUT_FAVOURITE,
+        Approver.ATTACHED_COLLABORATORS,
+    ),
     ("pass", OTHER, UNKNOWN, True, Decision.PENDING, Rule.UNKNOWN, Approver.CLIENT_ADMIN),
     ("pass", OTHER, PENDING, True, Decision.PENDING, Rule.UNKNOWN, Approver.CLIENT_ADMIN),
     # A refused address asks again.

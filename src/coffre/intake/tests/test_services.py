@@ -54,8 +54,11 @@ def test_a_decision_that_does_not_apply_changes_nothing(world, waiting):
         services.decide_sender(approval, services.LIFT, by=world.paula, kinds=CLIENT_ADMIN, actor=ACTOR)
     with pytest.raises(services.DecisionRefused):  # an attached collaborator does not decide this one
         services.decide_sender(
-            approval, services.ACCEPT, by=world.felix,
-            kinds=frozenset({SenderApprover.ATTACHED_COLLABORATORS}), actor=ACTOR,
+            approval,
+            services.ACCEPT,
+            by=world.felix,
+            kinds=frozenset({SenderApprover.ATTACHED_COLLABORATORS}),
+            actor=ACTOR,
         )
     approval.refresh_from_db()
     assert approval.status == SenderStatus.PENDING
@@ -72,8 +75,9 @@ def test_the_decisions_offered_follow_the_status(world, waiting):
     assert services.decisions_for(approval) == ["lift"]
 
 
-def test_a_mail_waiting_30_days_expires_with_its_encrypted_copy(world, waiting, clock,
-                                                                django_capture_on_commit_callbacks):
+def test_a_mail_waiting_30_days_expires_with_its_encrypted_copy(
+    world, waiting, clock, django_capture_on_commit_callbacks
+):
     blob = waiting.blob
     clock.move_to(waiting.expires_at - dt.timedelta(minutes=1))
     assert services.expire_pending_mails() == 0

@@ -10,8 +10,11 @@ from coffre.smtpd.routes import STORED, UNKNOWN_SPACE
 
 
 def test_an_unknown_address_of_the_intake_domain_is_refused_at_rcpt(intake):
-    reply = intake.send(invoice("bob@example.be"), f"alpha-srl.documents.aaaaaaaaaa@{INTAKE_DOMAIN}",
-                        mail_from="bob@example.be")
+    reply = intake.send(
+        invoice("bob@example.be"),
+        f"alpha-srl.documents.aaaaaaaaaa@{INTAKE_DOMAIN}",
+        mail_from="bob@example.be",
+    )
     [(code, text)] = reply.refused.values()
     assert (code, text) == (550, UNKNOWN_SPACE[4:])
     assert "not (or no longer) the address of a space" in text

@@ -15,7 +15,9 @@ UNKNOWN = "accounts@supplier.be"
 
 
 def numbered(number: int, **kwargs) -> bytes:
-    return invoice(UNKNOWN, attachments=[(f"i{number}.pdf", "application/pdf", PDF + str(number).encode())], **kwargs)
+    return invoice(
+        UNKNOWN, attachments=[(f"i{number}.pdf", "application/pdf", PDF + str(number).encode())], **kwargs
+    )
 
 
 def test_the_reply_is_marked_automatic_and_refers_to_the_mail(intake):
@@ -65,13 +67,17 @@ def test_no_reply_to_bounces_and_automatic_mail(intake, mail_from, headers):
 
 
 def test_the_language_of_the_text_part_counts_too(intake):
-    raw = invoice(UNKNOWN).replace(b"Content-Type: text/plain", b"Content-Language: de\r\nContent-Type: text/plain", 1)
+    raw = invoice(UNKNOWN).replace(
+        b"Content-Type: text/plain", b"Content-Language: de\r\nContent-Type: text/plain", 1
+    )
     intake.send(raw, intake.address(intake.world.a), mail_from=UNKNOWN)
     assert intake.mails_to(UNKNOWN)[0].headers["Content-Language"] == "de"
 
 
 def test_auto_submitted_no_is_a_person_writing(intake):
-    intake.send(invoice(UNKNOWN, headers={"Auto-Submitted": "no"}), intake.address(intake.world.a), mail_from=UNKNOWN)
+    intake.send(
+        invoice(UNKNOWN, headers={"Auto-Submitted": "no"}), intake.address(intake.world.a), mail_from=UNKNOWN
+    )
     assert len(intake.mails_to(UNKNOWN, "intake_pending")) == 1
 
 
@@ -87,7 +93,9 @@ def test_no_reply_to_a_blacklisted_sender_not_even_the_refusal(intake):
     world = intake.world
     intake.send(numbered(1), intake.address(world.a), mail_from=UNKNOWN)
     approval = intake.approval(world.a, UNKNOWN)
-    intake.client(world.paula).post(f"/e/{world.a.cbe}/email-access/senders/{approval.pk}/", {"decision": "blacklist"})
+    intake.client(world.paula).post(
+        f"/e/{world.a.cbe}/email-access/senders/{approval.pk}/", {"decision": "blacklist"}
+    )
     intake.send(numbered(2), intake.address(world.a), mail_from=UNKNOWN)
     intake.send(numbered(3), intake.address(world.a, "purchases"), mail_from=UNKNOWN)
     assert [mail.purpose for mail in intake.mails_to(UNKNOWN)] == ["intake_pending"]  # the first mail's only
@@ -105,7 +113,9 @@ def test_replies_are_rate_limited_per_address(intake):
 def test_the_approvers_get_a_portal_notice_and_an_e_mail(intake, settings):
     settings.COFFRE_BASE_URL = "https://coffre.example"
     world = intake.world
-    intake.send(invoice(UNKNOWN, subject="Invoice 88"), intake.address(world.a, "purchases"), mail_from=UNKNOWN)
+    intake.send(
+        invoice(UNKNOWN, subject="Invoice 88"), intake.address(world.a, "purchases"), mail_from=UNKNOWN
+    )
     [notice] = intake.mails_to("paula@example.be", "intake_approver")
     assert notice.headers["Auto-Submitted"] == "auto-generated"
     assert notice.headers["Content-Language"] == "fr"  # paula reads French
@@ -115,4 +125,7 @@ def test_the_approvers_get_a_portal_notice_and_an_e_mail(intake, settings):
     assert "E-mails wait for your decision:" in page
     assert f'href="/e/{world.a.cbe}/email-access/"' in page
     # Not a notice for those who do not decide.
-    assert "E-mails wait for your decision:" not in intake.client(world.alice).get(f"/e/{world.a.cbe}/").content.decode()
+    assert (
+        "E-mails wait for your decision:"
+        not in intake.client(world.alice).get(f"/e/{world.a.cbe}/").content.decode()
+    )

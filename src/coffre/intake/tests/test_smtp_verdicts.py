@@ -40,7 +40,9 @@ def test_a_signature_broken_on_the_way_fails_my_documents(intake, dkim_key):
 
 def test_a_failing_insider_is_held_as_an_unknown_address(intake):
     member_of_a(intake, "boss@strict.example")  # strict.example allows another server only
-    reply = intake.send(invoice("boss@strict.example"), intake.address(intake.world.a), mail_from="boss@strict.example")
+    reply = intake.send(
+        invoice("boss@strict.example"), intake.address(intake.world.a), mail_from="boss@strict.example"
+    )
     assert reply.text == WAITING[4:]
     assert intake.documents(intake.world.a) == []
     activity = intake.activity(intake.world.a)[0]
@@ -51,8 +53,9 @@ def test_a_failing_insider_is_held_as_an_unknown_address(intake):
 def test_an_unauthenticated_insider_waits_and_its_own_box_asks_its_owner(intake):
     someone = member_of_a(intake, "owner@nothing.example")  # nothing.example publishes nothing
     raw = invoice("owner@nothing.example")
-    reply = intake.send(raw, intake.address(intake.world.a), intake.address(person=someone),
-                        mail_from="owner@nothing.example")
+    reply = intake.send(
+        raw, intake.address(intake.world.a), intake.address(person=someone), mail_from="owner@nothing.example"
+    )
     assert reply.text == WAITING[4:]
     assert intake.activity(intake.world.a)[0].rule == "unauthenticated"
     assert intake.waiting(person=someone)[0].approvers == "owner"
@@ -61,7 +64,9 @@ def test_an_unauthenticated_insider_waits_and_its_own_box_asks_its_owner(intake)
 
 def test_a_dns_timeout_is_deferred_and_nothing_is_kept(intake):
     member_of_a(intake, "late@slow.example")
-    reply = intake.send(invoice("late@slow.example"), intake.address(intake.world.a), mail_from="late@slow.example")
+    reply = intake.send(
+        invoice("late@slow.example"), intake.address(intake.world.a), mail_from="late@slow.example"
+    )
     assert (reply.code, reply.text) == (451, TRY_LATER[4:])
     assert IntakeMail.objects.count() == 0  # the sending server tries again later
     assert intake.documents(intake.world.a) == [] and intake.waiting(intake.world.a) == []

@@ -30,7 +30,11 @@ def senders(world, settings):
     settings.COFFRE_SENDER_AUTH = False
     to = space_address(Ebox.objects.get(enterprise=world.a))
     for name in ("pending", "authorized", "refused", "blacklisted"):
-        receive(invoice(f"{name}@elsewhere.example", subject=f"From {name}"), to, mail_from=f"{name}@elsewhere.example")
+        receive(
+            invoice(f"{name}@elsewhere.example", subject=f"From {name}"),
+            to,
+            mail_from=f"{name}@elsewhere.example",
+        )
     for name, decision in (("authorized", "accept"), ("refused", "refuse"), ("blacklisted", "blacklist")):
         approval = SenderApproval.objects.get(address=f"{name}@elsewhere.example")
         services.decide_sender(approval, decision, by=world.paula, kinds=ADMIN, actor=ACTOR)
@@ -38,7 +42,9 @@ def senders(world, settings):
 
 
 def row_of(page: str, address: str) -> str:
-    return re.search(rf"<tr>\s*<th scope=\"row\">{re.escape(address)}</th>(.*?)</tr>", page, re.S).group(1)
+    return re.search(rf"<tr>\s*<th scope=\"row\">{re.escape(address)}</th>(.*?)</tr>", page, re.DOTALL).group(
+        1
+    )
 
 
 def test_the_email_tab_lists_every_address_with_its_status_and_actions(world, senders):
@@ -92,8 +98,11 @@ def test_the_activity_tab_lists_every_mail_in_keyset_pages(world, settings):
     settings.COFFRE_SENDER_AUTH = False
     to = space_address(Ebox.objects.get(enterprise=world.a))
     for number in range(53):
-        receive(invoice("stranger@elsewhere.example", subject=f"Mail {number:02}"), to,
-                mail_from="stranger@elsewhere.example")
+        receive(
+            invoice("stranger@elsewhere.example", subject=f"Mail {number:02}"),
+            to,
+            mail_from="stranger@elsewhere.example",
+        )
     web = client(world.paula)
     first = web.get(f"/e/{world.a.cbe}/email-access/activity/").content.decode()
     subjects = re.findall(r"Mail (\d\d)", first)

@@ -6,8 +6,15 @@ from coffre.mailbox import services_spaces, store
 from coffre.mailbox.models import Ebox, Origin
 
 
-def file_document(box: Ebox, content: bytes, *, folder: str = "documents", file_name: str = "invoice.pdf",
-                  subject: str = "Invoice", sender: str = "supplier@example.be") -> services_spaces.Filed:
+def file_document(
+    box: Ebox,
+    content: bytes,
+    *,
+    folder: str = "documents",
+    file_name: str = "invoice.pdf",
+    subject: str = "Invoice",
+    sender: str = "supplier@example.be",
+) -> services_spaces.Filed:
     """One document filed into a space of ``box`` (origin e-mail), as one transaction."""
     staged = store.write_content([content])
     store.stage([staged])

@@ -8,7 +8,7 @@ from coffre.audit.models import AuditRecord
 from coffre.mailbox import selectors, store
 from coffre.mailbox.models import Blob, Ebox, Message, Origin
 from coffre.mailbox.services_spaces import personal_box
-from coffre.mailbox.tests.conftest import A, PDF, publish
+from coffre.mailbox.tests.conftest import PDF, A, publish
 from coffre.mailbox.tests.spaces import file_document
 
 
@@ -35,9 +35,15 @@ def test_a_message_of_the_api_needs_its_reference_data(portal):
 
 
 def test_each_document_is_a_message_of_the_space(portal):
-    filed = file_document(portal.ebox_a, PDF, folder="purchases", subject="Invoice 12", sender="shop@example.be")
+    filed = file_document(
+        portal.ebox_a, PDF, folder="purchases", subject="Invoice 12", sender="shop@example.be"
+    )
     message = Message.objects.get(message_id=filed.message_ids[0])
-    assert (message.folder, message.origin, message.sender_address) == ("purchases", Origin.EMAIL, "shop@example.be")
+    assert (message.folder, message.origin, message.sender_address) == (
+        "purchases",
+        Origin.EMAIL,
+        "shop@example.be",
+    )
     assert message.message_type_id is None and message.sender_organization_id is None
     assert message.subject == {"fr": "Invoice 12"}
     attachment = message.attachments.get()
@@ -64,7 +70,9 @@ def test_a_persons_documents_are_their_own_content(portal):
     file_document(personal_box(alice), PDF)
     file_document(personal_box(bob), PDF)
     blobs = Blob.objects.filter(sha256=Blob.objects.get(owner=alice).sha256)
-    assert sorted((blob.scope_id, blob.owner_id) for blob in blobs) == sorted([(None, alice.pk), (None, bob.pk)])
+    assert sorted((blob.scope_id, blob.owner_id) for blob in blobs) == sorted(
+        [(None, alice.pk), (None, bob.pk)]
+    )
     with pytest.raises(ValueError):
         file_document(personal_box(alice), PDF, folder="purchases")  # a person's box has no Purchases
 

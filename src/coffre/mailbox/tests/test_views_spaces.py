@@ -6,7 +6,7 @@ import re
 
 from coffre.audit.models import AuditRecord
 from coffre.intake.models import IntakeAddress
-from coffre.mailbox.tests.conftest import A, PDF, publish
+from coffre.mailbox.tests.conftest import PDF, A, publish
 from coffre.mailbox.tests.spaces import file_document
 
 
@@ -45,7 +45,9 @@ def test_each_space_shows_its_own_address(portal):
     bob = portal.client("bob")
     documents = bob.get(f"/e/{A}/").content.decode()
     purchases = bob.get(f"/e/{A}/", {"folder": "purchases"}).content.decode()
-    addresses = {address.folder: address.local_part for address in IntakeAddress.objects.filter(ebox=portal.ebox_a)}
+    addresses = {
+        address.folder: address.local_part for address in IntakeAddress.objects.filter(ebox=portal.ebox_a)
+    }
     assert addresses["documents"].startswith("alice-co.documents.")
     assert addresses["purchases"].startswith("alice-co.purchases.")
     assert f"{addresses['documents']}@intake.localhost" in documents
