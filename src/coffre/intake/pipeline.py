@@ -473,6 +473,8 @@ def _apply(
     """Inside the transaction: what the ruling says, for one space."""
     sender = selectors.normalized_address(verdict.from_address)
     tell = replies.Replies(box, facts, envelope, verdict)
+    if approval is not None:
+        SenderApproval.objects.filter(pk=approval.pk).update(last_mail_at=activity.received_at)
     if ruling.decision == rules.Decision.STORE:
         filed = file_mail(box, address.folder, drafts, sender or "", activity)
         kept.extend(filed.stored_contents)

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from coffre.accounts import selectors_firms
 from coffre.accounts.models import Enterprise
@@ -22,11 +22,13 @@ from coffre.intake.models import (
     SenderApproval,
     SenderStatus,
 )
+from coffre.intake.rules import Rule
 from coffre.intake.sender_address import normalize_domain
 from coffre.mailbox.models import Ebox
 from coffre.mailbox.selectors_web import Cursor
 
 ACTIVITY_PAGE = 50
+DIRECT_RULES = (Rule.INSIDER, Rule.FAVOURITE)
 
 
 def normalized_address(address: str | None) -> str | None:
@@ -101,6 +103,32 @@ def senders_of(enterprise: Enterprise) -> QuerySet[SenderApproval]:
         .annotate(waiting_count=Count("waiting"))
         .order_by("-waiting_count", "address")
     )
+
+
+@dataclass(frozen=True)
+class DirectSender:
+    """An address whose mail went straight in by the rules (a person of the enterprise, a firm
+    collaborator with it in favourites), with no decision about it: listed as authorized."""
+
+    address: str
+    rule: str
+    last_mail_at: dt.datetime
+
+
+def direct_senders(box: Ebox, known: set[str]) -> list[DirectSender]:
+    """The addresses that sent documents straight into the box's spaces, except ``known`` ones."""
+    found = (
+        IntakeMail.objects.filter(ebox=box, rule__in=DIRECT_RULES)
+        .exclude(from_address="")
+        .values("from_address")
+        .annotate(last=Max("received_at"), rule=Max("rule"))
+        .order_by("from_address")
+    )
+    return [
+        DirectSender(row["from_address"], row["rule"], row["last"])
+        for row in found
+        if row["from_address"] not in known
+    ]
 
 
 def approval_in(enterprise: Enterprise, approval_id: int) -> SenderApproval | None:

@@ -112,11 +112,13 @@ def space_label(box: Ebox, folder: str) -> str:
 
 @dataclass
 class SenderRow:
-    approval: object
+    address: str
     status: str
     waiting: int
+    last_mail_at: object
+    decides: str  # who decides about it, or why it goes straight in
     decisions: list[tuple[str, str]]  # (decision, label) the person may take
-    approvers: str
+    approval_id: int | None = None
 
 
 @dataclass
@@ -143,19 +145,26 @@ def email_access(request, cbe: str):
     rows = []
     for approval in selectors.senders_of(enterprise):
         allowed = services.may_decide(kinds, approval.approvers)
-        rows.append(
-            SenderRow(
-                approval=approval,
-                status=SenderStatus(approval.status).label,
-                waiting=approval.waiting_count,
-                decisions=[
-                    (decision, DECISION_LABELS[decision]) for decision in services.decisions_for(approval)
-                ]
-                if allowed
-                else [],
-                approvers=approval.get_approvers_display(),
-            )
-        )
+        rows.append(SenderRow(
+            address=approval.address,
+            status=SenderStatus(approval.status).label,
+            waiting=approval.waiting_count,
+            last_mail_at=approval.last_mail_at,
+            decides=approval.get_approvers_display(),
+            decisions=[(decision, DECISION_LABELS[decision]) for decision in services.decisions_for(approval)]
+            if allowed else [],
+            approval_id=approval.pk,
+        ))
+    # Addresses that went straight in by the rules, never decided about: authorized as they are.
+    for sender in selectors.direct_senders(box, {row.address for row in rows}):
+        rows.append(SenderRow(
+            address=sender.address,
+            status=SenderStatus.AUTHORIZED.label,
+            waiting=0,
+            last_mail_at=sender.last_mail_at,
+            decides=RULE_LABELS[Rule(sender.rule)],
+            decisions=[],
+        ))
     without_address = [
         (pending, services.may_decide(kinds, pending.approvers))
         for pending in selectors.waiting_without_address(box)

@@ -131,6 +131,8 @@ class IntakeRoute(Route):
         )
         if outcome.deferred:
             return TRY_LATER
+        if results == {pipeline.Result.UNKNOWN}:  # replaced between RCPT TO and the end of DATA
+            return UNKNOWN_SPACE
         if outcome.refused:
             return ONLY_OWN_ADDRESS
         if results == {pipeline.Result.STORED}:

@@ -65,6 +65,16 @@ def test_the_email_tab_lists_every_address_with_its_status_and_actions(world, se
     assert re.search(r"alpha-srl\.purchases\.\w+@intake\.localhost", page)
 
 
+def test_addresses_that_went_straight_in_are_listed_as_authorized(world, dns_server):
+    dns_server.txt("example.be", "v=spf1 ip4:192.0.2.10 -all")
+    to = space_address(Ebox.objects.get(enterprise=world.a))
+    receive(invoice("bob@example.be"), to, mail_from="bob@example.be")  # a member of A
+    page = client(world.paula).get(f"/e/{world.a.cbe}/email-access/").content.decode()
+    row = row_of(page, "bob@example.be")
+    assert '<span class="badge">Authorized</span>' in row and "A person of the enterprise" in row
+    assert "Goes straight in: no decision to take." in row and 'name="decision"' not in row
+
+
 def test_an_approver_of_another_kind_sees_the_addresses_without_actions(world, senders):
     from coffre.accounts import services_firms
 
