@@ -448,23 +448,24 @@ def _activity(
     ruling: rules.Ruling,
     documents: list[Document],
 ) -> IntakeMail:
-    with transaction.atomic():  # a savepoint: a duplicate key leaves the outer transaction usable
-        return IntakeMail.objects.create(
-            ebox=box,
-            folder=address.folder,
-            received_via=envelope.received_via[:5],
-            mail_key=facts.key,
-            from_address=(selectors.normalized_address(verdict.from_address) or "")[:254],
-            from_header=facts.from_header,
-            envelope_from=(envelope.mail_from or "")[:254],
-            subject=facts.subject,
-            attachments=[document.file_name for document in documents],
-            verdict=verdict.as_dict(),
-            verdict_status=str(verdict.status),
-            rule=str(ruling.rule),
-            outcome=_OUTCOME_OF[ruling.decision],
-            details={"approvers": ruling.approver} if ruling.approver else {},
-        )
+    # A mail already taken into this space breaks the unique (space, mail_key): ``_take`` answers
+    # with the earlier outcome.
+    return IntakeMail.objects.create(
+        ebox=box,
+        folder=address.folder,
+        received_via=envelope.received_via[:5],
+        mail_key=facts.key,
+        from_address=(selectors.normalized_address(verdict.from_address) or "")[:254],
+        from_header=facts.from_header,
+        envelope_from=(envelope.mail_from or "")[:254],
+        subject=facts.subject,
+        attachments=[document.file_name for document in documents],
+        verdict=verdict.as_dict(),
+        verdict_status=str(verdict.status),
+        rule=str(ruling.rule),
+        outcome=_OUTCOME_OF[ruling.decision],
+        details={"approvers": ruling.approver} if ruling.approver else {},
+    )
 
 
 def _apply(
