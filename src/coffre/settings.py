@@ -225,6 +225,8 @@ COFFRE_PERIODIC_TASKS: dict[str, dict] = {
                                "every": COFFRE_NOTIFICATIONS_CATCH_UP},
     # Outgoing mail whose retry time has come, or whose delivery task was lost (docs/mail.md).
     "deliver-due-mail": {"task": "coffre.outbox.tasks.enqueue_due_mail", "every": 60},
+    # Mails sent to a space that waited 30 days for an approval (docs/intake.md).
+    "expire-pending-mails": {"task": "coffre.intake.tasks.expire_pending_mails", "every": 60 * 60},
 }
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
@@ -281,6 +283,14 @@ COFFRE_SENDER_AUTH = env_bool("COFFRE_SENDER_AUTH", True)
 COFFRE_DNS_NAMESERVERS = env_addresses("COFFRE_DNS_NAMESERVERS", default_port=53)
 COFFRE_DNS_TIMEOUT = env_float("COFFRE_DNS_TIMEOUT", 5.0, minimum=0.1)
 
+# Documents by e-mail (docs/intake.md): the domain of the spaces' addresses
+# (<name>.<space>.<random>@COFFRE_INTAKE_DOMAIN; its MX leads to `coffre smtpd`), and how long
+# the documents that arrive outside the e-Box API are kept (years).
+COFFRE_INTAKE_DOMAIN = (
+    (env_str("COFFRE_INTAKE_DOMAIN", "") or "").strip().lower().rstrip(".") or "intake.localhost"
+)
+COFFRE_DOCUMENT_RETENTION_YEARS = env_int("COFFRE_DOCUMENT_RETENTION_YEARS", 10, minimum=1)
+
 # The eventProviderId of the events of this registry's own messages (event API).
 COFFRE_EVENT_PROVIDER_ID = env_str("COFFRE_EVENT_PROVIDER_ID", "coffre") or "coffre"
 
@@ -330,12 +340,12 @@ if COFFRE_DKIM_PRIVATE_KEY and not (COFFRE_DKIM_SELECTOR and COFFRE_DKIM_DOMAIN)
     raise ImproperlyConfigured(
         "COFFRE_DKIM_PRIVATE_KEY(_FILE) needs COFFRE_DKIM_SELECTOR and COFFRE_DKIM_DOMAIN"
     )
-# `coffre smtpd`, Coffre's own SMTP server (bounces now; document intake later): where it listens,
+# `coffre smtpd`, Coffre's own SMTP server (bounces, and documents by e-mail): where it listens,
 # the name it greets with, and its limits.
 COFFRE_SMTP_LISTEN = env_str("COFFRE_SMTP_LISTEN", "127.0.0.1:2525") or "127.0.0.1:2525"
 _smtp_host, _sep, _smtp_port = COFFRE_SMTP_LISTEN.rpartition(":")
 if not (_sep and _smtp_host and _smtp_port.isdigit() and 0 < int(_smtp_port) < 65536):
     raise ImproperlyConfigured(f"COFFRE_SMTP_LISTEN must be host:port, got {COFFRE_SMTP_LISTEN!r}")
 COFFRE_SMTPD_HOSTNAME = env_str("COFFRE_SMTPD_HOSTNAME", "") or COFFRE_BOUNCE_DOMAIN or COFFRE_MAIL_DOMAIN
-COFFRE_SMTPD_MAX_MESSAGE_SIZE = env_size("COFFRE_SMTPD_MAX_MESSAGE_SIZE", 10 * 1024 * 1024)
+COFFRE_SMTPD_MAX_MESSAGE_SIZE = env_size("COFFRE_SMTPD_MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 COFFRE_SMTPD_MAX_RECIPIENTS = env_int("COFFRE_SMTPD_MAX_RECIPIENTS", 20, minimum=1)

@@ -7,6 +7,7 @@ from coffre.accounts.views import home
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", home, name="home"),  # before the API: django-ninja adds a root route of its own
+    path("", include("coffre.intake.urls")),  # My documents, E-mail access (before the API's root route)
     path("", include("coffre.oauth.urls")),
     path("", include("coffre.api.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,11 +1,13 @@
 """The portal's menus: what a person may open, from the permission matrix.
 
 - The **enterprise menu** (on every page of an enterprise): its mailbox, people and roles, e-Box
-  management, accounting firms, client admin and security log, each shown only when the person's
-  standing there allows the page's action (``permissions.MATRIX``), so that a menu never leads
-  to a 403 page.
-- The **person's menu** (on every page once signed in): settings, linked business accounts, the
-  portfolio (collaborators of an accounting firm only), registering an enterprise, logging out.
+  management, accounting firms, client admin, e-mail access and security log, each shown only
+  when the person's standing there allows the page's action (``permissions.MATRIX``), and e-mail
+  access only to the approvers of senders (``permissions.sender_approver_of``), so that a menu
+  never leads to a 403 page.
+- The **person's menu** (on every page once signed in): My documents, settings, linked business
+  accounts, the portfolio (collaborators of an accounting firm only), registering an enterprise,
+  logging out.
 
 The current page is marked with ``aria-current="page"``; a page under a menu entry (a message
 under the mailbox, the invitation form under people and roles) marks its entry ``"true"``.
@@ -18,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from coffre.accounts.models import Collaborator
-from coffre.accounts.permissions import Action, allowed
+from coffre.accounts.permissions import Action, allowed, sender_approver_of
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class Entry:
     view: str  # the URL name of the entry's page
     action: Action | None  # what the person's standing must allow (enterprise menu)
     under: frozenset[str] = frozenset()  # URL names of the pages that belong to this entry
+    approvers_only: bool = False  # shown to the approvers of senders only (seed 002)
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,18 @@ ENTERPRISE_MENU = [
     ),
     Entry(_("Accounting firms"), "accounts:enterprise_firms", Action.GRANT_FIRM),
     Entry(_("Client admin"), "accounts:client_admin", Action.MANAGE_MEMBERS),
+    Entry(
+        _("E-mail access"),
+        "intake:email_access",
+        Action.ACCEPT_SENDERS,
+        frozenset({"intake:email_activity"}),
+        approvers_only=True,
+    ),
     Entry(_("Security log"), "accounts:security_log", Action.VIEW_SECURITY_LOG),
 ]
 
 PERSON_MENU = [
+    Entry(_("My documents"), "intake:my_documents", None, frozenset({"intake:my_document"})),
     Entry(_("Settings"), "accounts:settings", None, frozenset({"accounts:password_change"})),
     Entry(_("Linked business accounts"), "accounts:linked_accounts", None),
     Entry(_("Portfolio"), "accounts:portfolio", None, frozenset({"accounts:client_file", "accounts:firm"})),
@@ -81,12 +92,14 @@ def _current(entry: Entry, view_name: str) -> str | None:
     return None
 
 
-def enterprise_menu(enterprise, standing: str | None, view_name: str) -> list[Item]:
+def enterprise_menu(enterprise, standing: str | None, view_name: str, user=None) -> list[Item]:
     """The enterprise's pages the person may open (none without standing)."""
+    entries = [entry for entry in ENTERPRISE_MENU if allowed(standing, entry.action)]
+    if any(entry.approvers_only for entry in entries) and not sender_approver_of(user, enterprise):
+        entries = [entry for entry in entries if not entry.approvers_only]
     return [
         Item(str(entry.label), reverse(entry.view, args=[enterprise.cbe]), _current(entry, view_name))
-        for entry in ENTERPRISE_MENU
-        if allowed(standing, entry.action)
+        for entry in entries
     ]
 
 

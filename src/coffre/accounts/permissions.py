@@ -7,6 +7,12 @@ action, the standings allowed; docs/permissions.md shows the same table (a test 
 ``require`` answers 404 to a person with no standing at all in the enterprise (its existence is
 not disclosed) and 403 to one whose role does not allow the action.
 
+Senders of documents by e-mail (seed 002) are accepted, refused, blacklisted and un-blacklisted by
+the approvers the seed names: the enterprise's client admin (unknown and unauthenticated
+addresses) and the collaborators attached to the enterprise (addresses of the firms'
+collaborators). ``MATRIX`` lets the standings such people can have through; ``require_sender_approver``
+then checks that the person is one of them (403 otherwise).
+
 Reporting suspicious activity about a business-account link is not an enterprise action: the
 linked person reports from their own list of links, the account's contacts from the e-mailed
 link (docs/permissions.md, "Pages outside the matrix").
@@ -18,7 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from coffre.accounts.models import ClientFile, Collaborator, Enterprise, Membership, Role
+from coffre.accounts.models import Assignment, ClientFile, Collaborator, Enterprise, Membership, Role
 
 COLLABORATOR = "collaborator"  # a collaborator of an accounting firm that has the enterprise as client
 MANAGERS = frozenset({Role.PRINCIPAL, Role.CO_PRINCIPAL, Role.MANAGER, Role.CO_MANAGER})
@@ -41,6 +47,25 @@ class Action(StrEnum):
     GRANT_FIRM = "give an accounting firm access"
     VIEW_SECURITY_LOG = "read the security log"
     LEAVE = "leave the enterprise"
+    # Senders of documents by e-mail (seed 002, the "E-mail access" page): the approvers only.
+    ACCEPT_SENDERS = "accept senders of documents by e-mail (the approvers)"
+    REFUSE_SENDERS = "refuse senders of documents by e-mail (the approvers)"
+    BLACKLIST_SENDERS = "blacklist senders of documents by e-mail (the approvers)"
+    LIFT_BLACKLIST = "lift the blacklist of a sender (the approvers)"
+    REGENERATE_INTAKE_ADDRESSES = "regenerate the e-mail addresses of the enterprise's spaces"
+
+
+class SenderApprover(StrEnum):
+    """Who decides about a sender of documents by e-mail to an enterprise (seed 002)."""
+
+    CLIENT_ADMIN = "client_admin"  # unknown, unauthenticated or failing addresses
+    ATTACHED_COLLABORATORS = "attached_collaborators"  # a firm collaborator without the favourite
+
+
+# The client admin is one of the enterprise's insiders (selectors_firms.client_admin_candidates);
+# an attached collaborator is a collaborator of a firm with the enterprise in its portfolio (or an
+# insider who also works for such a firm: a role comes first).
+SENDER_APPROVER_STANDINGS = INSIDERS | {COLLABORATOR}
 
 
 MATRIX: dict[Action, frozenset[str]] = {
@@ -57,7 +82,16 @@ MATRIX: dict[Action, frozenset[str]] = {
     # The principal hands the role over first; a firm's collaborator holds no role to leave (the
     # firm's access is taken back by the enterprise's access managers, GRANT_FIRM).
     Action.LEAVE: READERS - {Role.PRINCIPAL, COLLABORATOR},
+    # The same set for the four decisions (issue 6): within it, require_sender_approver.
+    Action.ACCEPT_SENDERS: SENDER_APPROVER_STANDINGS,
+    Action.REFUSE_SENDERS: SENDER_APPROVER_STANDINGS,
+    Action.BLACKLIST_SENDERS: SENDER_APPROVER_STANDINGS,
+    Action.LIFT_BLACKLIST: SENDER_APPROVER_STANDINGS,
+    Action.REGENERATE_INTAKE_ADDRESSES: MANAGERS,
 }
+SENDER_DECISIONS = frozenset(
+    {Action.ACCEPT_SENDERS, Action.REFUSE_SENDERS, Action.BLACKLIST_SENDERS, Action.LIFT_BLACKLIST}
+)
 STANDINGS = [*Role.values, COLLABORATOR]
 # The action that grants, changes or takes away each role. The principal role is never granted
 # this way: it only changes hands (Action.TRANSFER_PRINCIPAL).
@@ -107,6 +141,37 @@ def require(user, action: Action, enterprise: Enterprise) -> str:
     if not allowed(role, action):
         raise PermissionDenied(f"{role} may not {action}")
     return role
+
+
+def sender_approver_of(user, enterprise: Enterprise) -> frozenset[SenderApprover]:
+    """Which approvers of senders of documents by e-mail the person is in the enterprise: its
+    client admin, a collaborator attached to it (``Assignment``), both, or none."""
+    if not getattr(user, "is_authenticated", False) or not enterprise.active:
+        return frozenset()
+    from coffre.accounts.selectors_firms import client_admin_of  # it imports this module
+
+    kinds = set()
+    admin = client_admin_of(enterprise)
+    if admin is not None and admin.pk == user.pk:
+        kinds.add(SenderApprover.CLIENT_ADMIN)
+    if Assignment.objects.filter(collaborator__user=user, client_file__enterprise=enterprise).exists():
+        kinds.add(SenderApprover.ATTACHED_COLLABORATORS)
+    return frozenset(kinds)
+
+
+def require_sender_approver(
+    user, action: Action, enterprise: Enterprise
+) -> tuple[str, frozenset[SenderApprover]]:
+    """The person's standing and approver kinds, when ``action`` (one of ``SENDER_DECISIONS``) is
+    allowed: 404 without standing, 403 when the standing does not allow it or the person is not
+    one of the approvers."""
+    if action not in SENDER_DECISIONS:
+        raise ValueError(f"{action} is not a decision about senders")
+    role = require(user, action, enterprise)
+    kinds = sender_approver_of(user, enterprise)
+    if not kinds:
+        raise PermissionDenied(f"{role} is not an approver of senders here")
+    return role, kinds
 
 
 def enterprises_of(user) -> QuerySet[Enterprise]:

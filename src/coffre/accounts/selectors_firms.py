@@ -7,6 +7,7 @@ querying the models.
 """
 
 import re
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
@@ -160,3 +161,63 @@ def client_admin_of(enterprise: Enterprise) -> User | None:
         Membership.objects.filter(enterprise=enterprise, role=Role.PRINCIPAL).select_related("user").first()
     )
     return principal.user if principal else None
+
+
+# --- senders of documents by e-mail (seed 002) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SenderStanding:
+    """What an e-mail address is to an enterprise, for the rules of documents sent by e-mail."""
+
+    holds_role: bool  # an active person with this address holds a role in the enterprise
+    collaborator: bool  # ... works for a firm that has the enterprise in its portfolio
+    favourite: bool  # ... and has marked that client file as a favourite
+
+    @property
+    def favourite_or_insider(self) -> bool:
+        """People who hold a role count as collaborators with the enterprise in favourites."""
+        return self.holds_role or self.favourite
+
+
+def sender_standing(address: str, enterprise: Enterprise) -> SenderStanding:
+    """The standing of the person whose sign-in address is ``address`` (case-insensitive)."""
+    people = User.objects.filter(email__iexact=address, is_active=True)
+    holds_role = Membership.objects.filter(user__in=people, enterprise=enterprise).exists()
+    files = ClientFile.objects.filter(enterprise=enterprise, firm__collaborators__user__in=people)
+    collaborator = files.exists()
+    favourite = collaborator and Favourite.objects.filter(
+        collaborator__user__in=people, client_file__enterprise=enterprise
+    ).exists()
+    return SenderStanding(holds_role=holds_role, collaborator=collaborator, favourite=favourite)
+
+
+def attached_people(enterprise: Enterprise) -> QuerySet[User]:
+    """The active people attached to the enterprise's client files (``Assignment``)."""
+    return (
+        User.objects.filter(
+            is_active=True, collaborations__assignments__client_file__enterprise=enterprise
+        )
+        .distinct()
+        .order_by("email")
+    )
+
+
+def enterprises_attached_to(user) -> QuerySet[Enterprise]:
+    """The active enterprises to whose client files the person is attached."""
+    return Enterprise.objects.filter(
+        active=True, client_files__assignments__collaborator__user=user
+    ).distinct()
+
+
+def enterprises_administered_by(user) -> list[Enterprise]:
+    """The active enterprises whose client admin (``client_admin_of``) the person is."""
+    candidates = Enterprise.objects.filter(active=True).filter(
+        Q(client_admin=user) | Q(memberships__user=user, memberships__role=Role.PRINCIPAL)
+    ).distinct()
+    found = []
+    for enterprise in candidates:
+        admin = client_admin_of(enterprise)
+        if admin is not None and admin.pk == user.pk:
+            found.append(enterprise)
+    return found

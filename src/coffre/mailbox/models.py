@@ -1,4 +1,11 @@
-"""e-Boxes, the messages in them, their attachments, the encrypted blobs, and reference data.
+"""Boxes (enterprises' e-Boxes and people's "My documents"), the messages in them, their
+attachments, the encrypted blobs, and reference data.
+
+A box holds spaces (``Message.folder``): an enterprise's box has "documents" (its e-Box) and
+"purchases" (invoices to process, seed 002's "Image"); a person's box has "documents" only. A
+message comes from the e-Box API (``origin`` "api": a sender organization, a message type) or
+from elsewhere (the e-mail intake, an agent: a ``sender_address`` instead). The e-Box API sees
+only origin "api" messages of enterprises' boxes; the portal shows every message of a space.
 
 Translated strings (the contract's ``TranslatedString``) are stored as given by the sender, a JSON
 object with some of ``fr``, ``nl``, ``de``, ``en``; the missing languages are filled on output
@@ -9,17 +16,42 @@ object with some of ``fr``, ``nl``, ``de``, ``en``; the missing languages are fi
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from coffre.accounts.models import Enterprise
-
+from coffre.accounts.models import Enterprise, User
 
 NOTIFICATION_STATES = [("verified", "verified"), ("pending", "waiting for confirmation"), ("failing", "failing")]
 
 
-class Ebox(models.Model):
-    """The one e-Box of an enterprise, created with the enterprise."""
+class Folder(models.TextChoices):
+    """The spaces of a box."""
 
-    enterprise = models.OneToOneField(Enterprise, on_delete=models.PROTECT, related_name="ebox")
+    DOCUMENTS = "documents", _("Documents")
+    PURCHASES = "purchases", _("Purchases")
+
+
+class Origin(models.TextChoices):
+    """Where a message came from."""
+
+    API = "api", _("e-Box API")
+    EMAIL = "email", _("E-mail")
+    AGENT = "agent", _("Agent")
+
+
+class Ebox(models.Model):
+    """A box of documents: the one e-Box of an enterprise (``enterprise``, created with it), or a
+    person's "My documents" (``owner``, created when first needed). Exactly one of the two is set.
+
+    A person's box is never reachable through the e-Box API (which names e-Boxes by CBE number)
+    and writes no events; its notification fields stay empty.
+    """
+
+    enterprise = models.OneToOneField(
+        Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="ebox"
+    )
+    owner = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="personal_box"
+    )
     created_at = models.DateTimeField(default=timezone.now)
     # Last time the enterprise consulted its e-Box (API as own e-Box, later the portal).
     last_consulted_at = models.DateTimeField(null=True, blank=True)
@@ -35,8 +67,27 @@ class Ebox(models.Model):
     # Carried by every notification so that people can tell a genuine one from a phishing copy.
     anti_phishing_phrase = models.CharField(max_length=100, blank=True)
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(enterprise__isnull=False, owner__isnull=True)
+                | Q(enterprise__isnull=True, owner__isnull=False),
+                name="ebox_has_one_holder",
+            )
+        ]
+
     def __str__(self):
+        if self.enterprise_id is None:
+            return f"My documents of person {self.owner_id}"
         return f"e-Box {self.enterprise.cbe}"
+
+    @property
+    def is_personal(self) -> bool:
+        return self.enterprise_id is None
+
+    def folders(self) -> list[str]:
+        """The spaces of this box."""
+        return [Folder.DOCUMENTS] if self.is_personal else [Folder.DOCUMENTS, Folder.PURCHASES]
 
 
 # --- reference data -------------------------------------------------------------------------------
@@ -125,16 +176,26 @@ class Logo(models.Model):
 
 
 class Blob(models.Model):
-    """Encrypted content, stored once per enterprise (``scope``) when identical."""
+    """Encrypted content, stored once per enterprise (``scope``) when identical, or once per person
+    (``owner``) for the documents of "My documents"; exactly one of the two is set."""
 
-    scope = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    scope = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(User, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     sha256 = models.CharField(max_length=64)  # hex digest of the plaintext
     size = models.BigIntegerField()  # plaintext bytes
     storage_name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["scope", "sha256"], name="blob_once_per_scope")]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "sha256"], name="blob_once_per_scope"),
+            models.UniqueConstraint(fields=["owner", "sha256"], name="blob_once_per_owner"),
+            models.CheckConstraint(
+                condition=Q(scope__isnull=False, owner__isnull=True)
+                | Q(scope__isnull=True, owner__isnull=False),
+                name="blob_has_one_scope",
+            ),
+        ]
 
 
 class BlobSweep(models.Model):
@@ -164,8 +225,18 @@ class Message(models.Model):
     for_attention_id = models.CharField(max_length=100, blank=True)
     for_attention_type = models.CharField(max_length=100, blank=True)
     for_attention_name = models.CharField(max_length=100, blank=True)
-    message_type = models.ForeignKey(MessageType, on_delete=models.PROTECT, related_name="+")
-    sender_organization = models.ForeignKey(SenderOrganization, on_delete=models.PROTECT, related_name="+")
+    # The space of the box the message is in, and where it came from (see the module's docstring).
+    folder = models.CharField(max_length=10, choices=Folder.choices, default=Folder.DOCUMENTS)
+    origin = models.CharField(max_length=5, choices=Origin.choices, default=Origin.API)
+    # Reference data of the e-Box API: always set for origin "api", never for the others.
+    message_type = models.ForeignKey(
+        MessageType, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    sender_organization = models.ForeignKey(
+        SenderOrganization, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The e-mail address that sent a message of origin "email" (lower case), else empty.
+    sender_address = models.EmailField(max_length=254, blank=True)
     sender_application = models.ForeignKey(
         SenderApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -185,7 +256,13 @@ class Message(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["ebox", "message_id"], name="message_once_per_ebox")]
+        constraints = [
+            models.UniqueConstraint(fields=["ebox", "message_id"], name="message_once_per_ebox"),
+            models.CheckConstraint(
+                condition=~Q(origin="api") | Q(message_type__isnull=False, sender_organization__isnull=False),
+                name="message_api_has_reference_data",
+            ),
+        ]
         indexes = [
             # Pages of an e-Box in receipt order; the expiry is in the index so that skipping to a
             # deep page filters out expired messages without reading them (docs/benchmarks.md).
@@ -199,6 +276,8 @@ class Message(models.Model):
             ),
             models.Index(fields=["ebox", "sender_organization", "-receipt_date", "-id"], name="message_by_sender"),
             models.Index(fields=["ebox", "message_type", "-receipt_date", "-id"], name="message_by_type"),
+            # The portal's list of one space (a folder of a box), newest first.
+            models.Index(fields=["ebox", "folder", "-receipt_date", "-id"], name="message_space_list"),
         ]
 
     def __str__(self):

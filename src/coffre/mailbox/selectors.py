@@ -1,6 +1,8 @@
 """Reads of e-Boxes and messages, always scoped to one e-Box (the caller's own).
 
-Expired messages are no longer available: every read here leaves them out.
+Expired messages are no longer available: every read here leaves them out. By default every read
+is the e-Box API's view: messages of origin "api" only (``origin=Origin.API``); the portal asks
+for every origin (``origin=None``) of one space (``folder``).
 """
 
 import datetime as dt
@@ -13,7 +15,15 @@ from django.utils import timezone
 from coffre.accounts.models import Enterprise
 from coffre.core import rows
 from coffre.mailbox import selectors_rows
-from coffre.mailbox.models import Attachment, Ebox, Message, MessageType, SenderApplication, SenderOrganization
+from coffre.mailbox.models import (
+    Attachment,
+    Ebox,
+    Message,
+    MessageType,
+    Origin,
+    SenderApplication,
+    SenderOrganization,
+)
 from coffre.mailbox.selectors_rows import ListedMessage
 from coffre.mailbox.translations import in_language, normalize
 
@@ -41,6 +51,9 @@ class MessageFilters:
     sender_application_id: str | None = None
     q: str | None = None
     qlang: str | None = None
+    # Not criteria of the API: the API's view (origin "api", every folder) unless the portal says.
+    origin: str | None = Origin.API
+    folder: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,11 +91,25 @@ def ebox_of(cbe: str) -> Ebox | None:
     return ebox
 
 
-def available_messages(ebox: Ebox | int, now: dt.datetime | None = None) -> QuerySet[Message]:
-    return Message.objects.filter(ebox=ebox, expiration_date__gt=now or timezone.now())
+def available_messages(
+    ebox: Ebox | int,
+    now: dt.datetime | None = None,
+    *,
+    origin: str | None = Origin.API,
+    folder: str | None = None,
+) -> QuerySet[Message]:
+    """The messages of the box not expired yet: of ``origin`` (None: every origin), in ``folder``
+    (None: every folder)."""
+    messages = Message.objects.filter(ebox=ebox, expiration_date__gt=now or timezone.now())
+    if origin is not None:
+        messages = messages.filter(origin=origin)
+    if folder is not None:
+        messages = messages.filter(folder=folder)
+    return messages
 
 
 def summary(ebox: Ebox, now: dt.datetime | None = None) -> Summary:
+    """The API's summary of an e-Box (its messages of origin "api")."""
     totals = available_messages(ebox, now).aggregate(
         count=Count("id"),
         unread=Count("id", filter=Q(read_at__isnull=True)),
@@ -143,7 +170,7 @@ def _text_condition(query: str, lang: str) -> Q:
 
 
 def filtered_messages(ebox: Ebox, filters: MessageFilters, now: dt.datetime | None = None) -> QuerySet[Message]:
-    messages = available_messages(ebox, now)
+    messages = available_messages(ebox, now, origin=filters.origin, folder=filters.folder)
     if filters.received_before:
         messages = messages.filter(receipt_date__lt=_day_start(filters.received_before))
     if filters.received_after:
@@ -205,9 +232,12 @@ def listed_message(ebox: Ebox | int, message_id: str, now: dt.datetime | None = 
     return found[0] if found else None
 
 
-def message_in(ebox: Ebox, message_id: str, now: dt.datetime | None = None) -> Message | None:
+def message_in(
+    ebox: Ebox, message_id: str, now: dt.datetime | None = None, *, origin: str | None = Origin.API
+) -> Message | None:
+    """A message of the box by its id (of ``origin``; the portal passes None: any origin)."""
     return (
-        available_messages(ebox, now)
+        available_messages(ebox, now, origin=origin)
         .filter(message_id=message_id)
         .select_related("payment_data")
         .defer("search_fr", "search_nl", "search_de", "search_en")
@@ -227,6 +257,6 @@ def statuses_of_publications(sender_cbe: str, pairs: list[tuple[str, str]]) -> l
     message_ids = {message_id for message_id, _ in pairs}
     wanted = set(pairs)
     candidates = Message.objects.filter(
-        message_id__in=message_ids, sender_organization__organization_id=sender_cbe
+        message_id__in=message_ids, sender_organization__organization_id=sender_cbe, origin=Origin.API
     ).select_related("ebox__enterprise")
     return [message for message in candidates if (message.message_id, message.ebox.enterprise.cbe) in wanted]

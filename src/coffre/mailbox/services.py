@@ -27,6 +27,7 @@ from coffre.mailbox.models import (
     Ebox,
     Message,
     MessageType,
+    Origin,
     PaymentData,
 )
 from coffre.mailbox.translations import LANGUAGES, in_language, search_text
@@ -282,7 +283,9 @@ def link_message(message_id: str, recipient_cbes: list[str], publisher: Publishe
     """
     with transaction.atomic():
         original = (
-            Message.objects.filter(message_id=message_id, sender_organization__organization_id=publisher.cbe)
+            Message.objects.filter(
+                message_id=message_id, sender_organization__organization_id=publisher.cbe, origin=Origin.API
+            )
             .select_related("payment_data")
             .order_by("id")
             .first()
@@ -361,7 +364,8 @@ def mark_read_if_main(message: Message, *, main_content: bool) -> bool:
     first = Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now) == 1
     if first:
         message.read_at = now
-        events.document_read(message, now)
+        if message.origin == Origin.API:  # only the e-Box API's messages have events
+            events.document_read(message, now)
     return first
 
 
@@ -375,15 +379,22 @@ def consult(message: Message, actor: Actor, action: str, *, main_content: bool, 
     return first_read
 
 
-def set_visibility(ebox: Ebox, changes: dict[str, bool], actor: Actor, now: datetime | None = None) -> None:
-    """Hide or show messages of the e-Box; all of them or, if one is unknown, none."""
+def set_visibility(
+    ebox: Ebox,
+    changes: dict[str, bool],
+    actor: Actor,
+    now: datetime | None = None,
+    *,
+    origin: str | None = Origin.API,
+) -> None:
+    """Hide or show messages of the e-Box; all of them or, if one is unknown, none. ``origin``:
+    the messages that may be named (the API's by default; the portal passes None: any)."""
     now = now or timezone.now()
     with transaction.atomic():
-        found = set(
-            Message.objects.filter(ebox=ebox, message_id__in=changes, expiration_date__gt=now).values_list(
-                "message_id", flat=True
-            )
-        )
+        candidates = Message.objects.filter(ebox=ebox, message_id__in=changes, expiration_date__gt=now)
+        if origin is not None:
+            candidates = candidates.filter(origin=origin)
+        found = set(candidates.values_list("message_id", flat=True))
         missing = sorted(set(changes) - found)
         if missing:
             raise MessageNotFound(", ".join(missing))

@@ -5,8 +5,9 @@ computes its SHA-256 and seals it (``coffre.core.crypto``) into a spool file und
 FILE_UPLOAD_TEMP_DIR; nothing is ever held whole in memory. ``stage`` then moves the spool into the
 "blobs" storage (Django's Storage API, so that object storage can be plugged in) under a name in
 the bucket of the current hour, without touching the database; the caller's transaction turns
-staged content into ``Blob`` rows with ``adopt``. Identical content of the same enterprise is
-stored once: the unique (scope, SHA-256) constraint decides, and a duplicate file is removed.
+staged content into ``Blob`` rows with ``adopt``. Identical content of the same enterprise (or of
+the same person's "My documents") is stored once: the unique (scope, SHA-256) or (owner, SHA-256)
+constraint decides, and a duplicate file is removed.
 A file whose transaction never committed (a killed process) is found later by
 ``coffre.mailbox.orphans`` in its hour bucket.
 
@@ -27,6 +28,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import storages
+from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from coffre.core import rows
@@ -156,17 +159,26 @@ def stage(contents: list[StagedContent]) -> None:
         content.discard()
 
 
-def adopt(scope_id: int, content: StagedContent) -> Blob:
+def adopt(scope_id: int | None, content: StagedContent, *, owner_id: int | None = None) -> Blob:
     """Inside the caller's transaction: the Blob for staged content, new or already stored.
+
+    ``scope_id``: the enterprise whose content it is; or ``owner_id`` instead (and ``scope_id``
+    None): the person whose own documents ("My documents") it is.
 
     One INSERT that does nothing when the scope already has this content (the unique constraint
     decides, also against a concurrent request); then that blob is the one, and the file just
     staged is a duplicate, removed at once: no row names it, whatever the transaction does next.
     """
-    blob = Blob(scope_id=scope_id, sha256=content.sha256, size=content.size, storage_name=content.storage_name)
-    if rows.insert([blob], ignore_conflicts_on=("scope", "sha256")):
+    if (scope_id is None) == (owner_id is None):
+        raise ValueError("a blob belongs to one enterprise or to one person")
+    conflict = ("scope", "sha256") if scope_id is not None else ("owner", "sha256")
+    blob = Blob(
+        scope_id=scope_id, owner_id=owner_id, sha256=content.sha256, size=content.size,
+        storage_name=content.storage_name,
+    )
+    if rows.insert([blob], ignore_conflicts_on=conflict):
         return blob
-    existing = Blob.objects.get(scope_id=scope_id, sha256=content.sha256)
+    existing = Blob.objects.get(scope_id=scope_id, owner_id=owner_id, sha256=content.sha256)
     if existing.storage_name != content.storage_name:
         blob_storage().delete(content.storage_name)
         content.storage_name = ""
@@ -180,6 +192,23 @@ def abandon(contents: list[StagedContent]) -> None:
         name = content.storage_name
         if name and not Blob.objects.filter(storage_name=name).exists():
             blob_storage().delete(name)
+
+
+def discard_blob(blob_id: int) -> bool:
+    """Inside the caller's transaction: delete the blob unless a row still names it (an
+    attachment, a mail waiting for a decision: their foreign keys protect it); its file is removed
+    once the transaction has committed. True when it was deleted."""
+    blob = Blob.objects.filter(pk=blob_id).first()
+    if blob is None:
+        return False
+    try:
+        with transaction.atomic():
+            blob.delete()
+    except ProtectedError:
+        return False
+    name = blob.storage_name
+    transaction.on_commit(lambda: blob_storage().delete(name))
+    return True
 
 
 def _decrypted_chunks(blob: Blob) -> Iterator[bytes]:

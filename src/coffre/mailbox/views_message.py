@@ -20,14 +20,13 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from coffre.accounts.permissions import Action, allowed
 from coffre.mailbox import selectors, services, store
-from coffre.mailbox.models import Attachment, Message
+from coffre.mailbox.models import Attachment, Ebox, Message
 from coffre.mailbox.translations import in_language
-from coffre.mailbox.views import ebox_for, page_language, private, web_actor
+from coffre.mailbox.views import BoxPages, ebox_for, page_language, private, sender_of, type_of, web_actor
 
 PDF = "application/pdf"
 PDF_MAGIC = b"%PDF-"
@@ -73,7 +72,7 @@ class AttachmentRow:
 
 
 def _message(ebox, message_id: str) -> Message:
-    message = selectors.message_in(ebox, message_id)
+    message = selectors.message_in(ebox, message_id, origin=None)
     if message is None:
         raise Http404("no such message in this e-Box")
     return message
@@ -106,8 +105,19 @@ def _reference(value) -> tuple[str, list[tuple[str, str]]]:
 @require_GET
 def message_page(request, cbe: str, message_id: str):
     enterprise, ebox = ebox_for(request, cbe, Action.VIEW_MESSAGES)
-    message = _message(ebox, message_id)
-    services.note_consultation(ebox)
+    return render_message(
+        request, ebox, message_id, BoxPages.of_enterprise(enterprise),
+        current_enterprise=enterprise,
+        can_hide=allowed(request.standing, Action.HIDE_MESSAGES),
+        audit={"ebox": enterprise.cbe},
+    )
+
+
+def render_message(request, box: Ebox, message_id: str, pages: BoxPages, *, current_enterprise=None,
+                   can_hide: bool = False, audit: dict):
+    """The page of one message of ``box`` (any origin), after the caller's permission check."""
+    message = _message(box, message_id)
+    services.note_consultation(box)
     lang = page_language()
     body = in_language(message.body, lang)
     services.consult(
@@ -115,18 +125,17 @@ def message_page(request, cbe: str, message_id: str):
         web_actor(request),
         "web.message",
         main_content=message.body_main_content and bool(body),
-        details={"ebox": enterprise.cbe},
+        details=audit,
     )
-    base = [enterprise.cbe, message.message_id]
-    message_url = reverse("mailbox:message", args=base)
+    message_url = pages.message_url(message.message_id)
     rows = [
         AttachmentRow(
             attachment=item,
             title=in_language(item.title, lang) or item.file_name,
             size=item.blob.size,
             is_pdf=is_pdf(item),
-            download_url=reverse("mailbox:download", args=[*base, item.attachment_id]),
-            preview_url=reverse("mailbox:preview", args=[*base, item.attachment_id])
+            download_url=pages.attachment_url(pages.download_view, message.message_id, item.attachment_id),
+            preview_url=pages.attachment_url(pages.preview_view, message.message_id, item.attachment_id)
             if is_pdf(item)
             else None,
             page_preview_url=f"{message_url}?preview={quote(item.attachment_id)}" if is_pdf(item) else None,
@@ -139,17 +148,20 @@ def message_page(request, cbe: str, message_id: str):
         previewed = next((row for row in rows if row.is_pdf and row.attachment.main_content), None)
     payment = getattr(message, "payment_data", None)
     reference_text, reference_items = _reference(payment.reference if payment else None)
+    organization = message.sender_organization
     context = {
-        "current_enterprise": enterprise,
+        "current_enterprise": current_enterprise,
+        "personal": box.is_personal,
+        "list_url": pages.list_url + (f"?folder={message.folder}" if message.folder != "documents" else ""),
+        "visibility_url": pages.visibility_url,
         "message": message,
         "subject": in_language(message.subject, lang),
-        "sender": in_language(message.sender_organization.short_name, lang)
-        or message.sender_organization.organization_id,
-        "sender_long": in_language(message.sender_organization.long_name, lang),
+        "sender": sender_of(message, lang),
+        "sender_long": in_language(organization.long_name, lang) if organization else "",
         "application": in_language(message.sender_application.name, lang)
         if message.sender_application
         else "",
-        "message_type": in_language(message.message_type.name, lang) or message.message_type.message_type_id,
+        "message_type": type_of(message, lang),
         "body": body,
         "business_data": _business_data(message.business_data, lang),
         "payment": payment,
@@ -157,18 +169,19 @@ def message_page(request, cbe: str, message_id: str):
         "reference_items": reference_items,
         "attachments": rows,
         "previewed": previewed,
-        "can_hide": allowed(request.standing, Action.HIDE_MESSAGES),
+        "can_hide": can_hide and pages.visibility_url is not None,
     }
     return private(render(request, "mailbox/message.html", context))
 
 
-def _refuse(request, cbe: str, message: Message, *, bare: bool, status: int, reason: str, download_url=None):
+def _refuse(request, pages: BoxPages, message: Message, *, bare: bool, status: int, reason: str,
+            download_url=None):
     """The page shown instead of a document (never its bytes)."""
     context = {
         "reason": reason,
         "download_url": download_url,
         "layout": "mailbox/bare.html" if bare else "base.html",
-        "message_url": reverse("mailbox:message", args=[cbe, message.message_id]),
+        "message_url": pages.message_url(message.message_id),
     }
     response = render(request, "mailbox/content_error.html", context, status=status)
     response["X-Content-Type-Options"] = "nosniff"
@@ -177,20 +190,28 @@ def _refuse(request, cbe: str, message: Message, *, bare: bool, status: int, rea
 
 def _serve(request, cbe: str, message_id: str, attachment_id: str, *, inline: bool):
     enterprise, ebox = ebox_for(request, cbe, Action.DOWNLOAD)
-    message = _message(ebox, message_id)
+    return serve_attachment(request, ebox, BoxPages.of_enterprise(enterprise), message_id, attachment_id,
+                            inline=inline, audit={"ebox": enterprise.cbe})
+
+
+def serve_attachment(request, box: Ebox, pages: BoxPages, message_id: str, attachment_id: str, *,
+                     inline: bool, audit: dict):
+    """A document of a message of ``box``, verified in full first, after the caller's permission
+    check: the PDF preview (``inline``) or the download."""
+    message = _message(box, message_id)
     item = _attachment(message, attachment_id)
     if inline and not is_pdf(item):
         raise Http404("only PDF documents are previewed")
     try:
         content = store.open_verified(item.blob)  # the whole blob, checked before anything is sent
     except store.BlobIntegrityError:
-        return _refuse(request, enterprise.cbe, message, bare=inline, status=500, reason="integrity")
+        return _refuse(request, pages, message, bare=inline, status=500, reason="integrity")
     chunks = iter(content)
     first = next(chunks, b"")
     if inline and PDF_MAGIC not in first[:PDF_MAGIC_WITHIN]:
-        download = reverse("mailbox:download", args=[enterprise.cbe, message.message_id, item.attachment_id])
+        download = pages.attachment_url(pages.download_view, message.message_id, item.attachment_id)
         return _refuse(
-            request, enterprise.cbe, message, bare=True, status=415, reason="not_pdf", download_url=download
+            request, pages, message, bare=True, status=415, reason="not_pdf", download_url=download
         )
     services.consult(
         message,
@@ -198,7 +219,7 @@ def _serve(request, cbe: str, message_id: str, attachment_id: str, *, inline: bo
         "web.preview" if inline else "web.download",
         main_content=item.main_content,
         details={
-            "ebox": enterprise.cbe,
+            **audit,
             "attachmentId": item.attachment_id,
             "mediaType": item.media_type,
             "size": item.blob.size,

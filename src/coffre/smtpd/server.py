@@ -2,15 +2,17 @@
 
 The conversation:
 - ``RCPT TO``: a recipient no route takes gets ``550 5.1.1``; past ``COFFRE_SMTPD_MAX_RECIPIENTS``
-  recipients, ``452 4.5.3``. Nothing is looked up in the database at this stage.
-- ``DATA``: larger than ``COFFRE_SMTPD_MAX_MESSAGE_SIZE`` -> ``552`` (aiosmtpd); else each taken
-  recipient's route handles the message, in a worker thread (Django's ORM is synchronous), and
-  the answer is ``250`` once all have, or ``451 4.3.0`` when one could not (the sender retries,
-  so nothing is lost).
+  recipients, ``452 4.5.3``. A route may look the recipient up in the database (in a worker
+  thread) and refuse it (the intake: an unknown space address, ``550 5.1.1``).
+- ``DATA``: larger than ``COFFRE_SMTPD_MAX_MESSAGE_SIZE`` -> ``552`` (aiosmtpd); else each route
+  handles the message for the recipients it took, in a worker thread (Django's ORM is
+  synchronous). The answer is ``250`` once all have; a route's own reply when it gives one (the
+  intake: ``550 5.7.1``, ``451 4.7.0``), a temporary one first; ``451 4.3.0`` when one could not
+  (the sender retries, so nothing is lost).
 
-No TLS and no authentication: the server receives bounces from the internet's mail servers (put
-it behind port 25 of the bounce domain's MX, or let the MX relay to it). It never logs a message's
-content.
+No TLS and no authentication: the server receives bounces and documents from the internet's mail
+servers (put it behind port 25 of the bounce and intake domains' MX, or let the MX relay to it).
+It never logs a message's content.
 """
 
 import asyncio
@@ -28,7 +30,10 @@ from coffre.smtpd.routes import Delivery, Route, TemporaryFailure, route_for
 logger = logging.getLogger("coffre.smtpd")
 
 IDENT = "Coffre ESMTP"
-REFUSED = "550 5.1.1 No such recipient here: this server only takes bounces of the mail Coffre sent"
+REFUSED = (
+    "550 5.1.1 No such recipient here: this server only takes bounces of the mail Coffre sent and"
+    " documents sent to the addresses of Coffre's spaces"
+)
 TOO_MANY = "452 4.5.3 Too many recipients for one message"
 RETRY_LATER = "451 4.3.0 Temporary failure, please try again later"
 ACCEPTED = "250 2.0.0 Message accepted"
@@ -44,40 +49,74 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if len(envelope.rcpt_tos) >= self.max_recipients:
             return TOO_MANY
-        if route_for(address, self.routes) is None:
+        route = route_for(address, self.routes)
+        if route is None:
             logger.info("smtpd: refused a recipient from %s", _peer(session))
             return REFUSED
+        try:
+            refusal = await sync_to_async(self._refusal, thread_sensitive=True)(route, address)
+        except Exception:
+            logger.exception("smtpd: a recipient from %s could not be checked", _peer(session))
+            return RETRY_LATER
+        if refusal is not None:
+            logger.info("smtpd: refused a recipient of route %s from %s", route.name, _peer(session))
+            return refusal
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
+
+    def _refusal(self, route: Route, address: str) -> str | None:
+        close_old_connections()
+        try:
+            return route.refusal(address)
+        finally:
+            connections.close_all()
 
     async def handle_DATA(self, server, session, envelope):
         data = envelope.original_content or envelope.content or b""
         if isinstance(data, str):
             data = data.encode("utf-8", "surrogateescape")
+        mail_from = (envelope.mail_from or "").strip().strip("<>")
+        helo = getattr(session, "host_name", None) or ""
         deliveries = [
-            Delivery(recipient=recipient, mail_from=envelope.mail_from or "", data=data, peer=_peer(session))
+            Delivery(recipient=recipient, mail_from=mail_from, data=data, peer=_peer(session), helo=str(helo))
             for recipient in envelope.rcpt_tos
         ]
         try:
-            await sync_to_async(self._handle_all, thread_sensitive=True)(deliveries)
+            replies = await sync_to_async(self._handle_all, thread_sensitive=True)(deliveries)
         except TemporaryFailure as exc:
             logger.warning("smtpd: message from %s deferred: %s", _peer(session), exc)
             return RETRY_LATER
         except Exception:
             logger.exception("smtpd: message from %s could not be handled", _peer(session))
             return RETRY_LATER
-        return ACCEPTED
+        return _answer(replies)
 
-    def _handle_all(self, deliveries: list[Delivery]) -> None:
+    def _handle_all(self, deliveries: list[Delivery]) -> list[str | None]:
         close_old_connections()
         try:
+            by_route: dict[int, tuple[Route, list[Delivery]]] = {}
             for delivery in deliveries:
                 route = route_for(delivery.recipient, self.routes)
                 if route is not None:
-                    route.handle(delivery)
+                    by_route.setdefault(id(route), (route, []))[1].append(delivery)
+            return [route.handle_message(taken) for route, taken in by_route.values()]
         finally:
             # One short connection per message: the server may idle for hours between bounces.
             connections.close_all()
+
+
+def _answer(replies: list[str | None]) -> str:
+    """One reply for the message: a temporary refusal first (the sender retries the whole
+    message), a permanent one when every route refused, else the accepting route's own words."""
+    given = [reply for reply in replies if reply]
+    temporary = [reply for reply in given if reply.startswith("4")]
+    if temporary:
+        return temporary[0]
+    permanent = [reply for reply in given if reply.startswith("5")]
+    if permanent and len(permanent) == len(replies):
+        return permanent[0]
+    accepted = [reply for reply in given if reply.startswith("2")]
+    return accepted[0] if len(accepted) == 1 and len(replies) == 1 else ACCEPTED
 
 
 def _peer(session) -> str:

@@ -24,7 +24,7 @@ def enterprise_menu(context):
     standing = getattr(request, "standing", None) or permissions.standing(request.user, enterprise)
     return {
         "enterprise": enterprise,
-        "items": navigation.enterprise_menu(enterprise, standing, _view_name(request)),
+        "items": navigation.enterprise_menu(enterprise, standing, _view_name(request), request.user),
     }
 
 

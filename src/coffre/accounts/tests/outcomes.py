@@ -102,6 +102,30 @@ def only(standing_ok: str, ok, others=404) -> Rule:
     )
 
 
+def approvers(action: Action, deciders: set[str], text: str, ok=200) -> Rule:
+    """A page or action of E-mail access (seed 002): ``permissions.MATRIX`` first, then only the
+    approvers of senders it names (``deciders``: A's client admin is paula, the principal; felix,
+    the firm collaborator, is attached to A); another standing in A gets 403."""
+
+    def rule(standing: str):
+        if standing == "anonymous":
+            return LOGIN
+        in_a = IN_A[standing]
+        if in_a is None:
+            return 404
+        return ok if allowed(in_a, action) and standing in deciders else 403
+
+    return described(f"{action.value}: {text}", rule)
+
+
+def own_box(standing_ok: str, ok, others=404) -> Rule:
+    """A document or a waiting mail of one person's "My documents" (bob's); nobody else's."""
+    return described(
+        "signed in: own My documents only",
+        lambda standing: LOGIN if standing == "anonymous" else (ok if standing == standing_ok else others),
+    )
+
+
 POST_ONLY = described("(POST only)", personal(405))  # a GET on a signed-in POST-only view
 SETUP = Redirect("/accounts/two-factor/setup/")
 LOGIN_PAGE = Redirect("/accounts/login/")

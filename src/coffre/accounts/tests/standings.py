@@ -3,8 +3,11 @@
 Enterprise A (portal_people's world, plus colin, co-access manager, anne, accountant, and tom, a
 member the managers act on) with a published message, a pending invitation, bob's link to a
 business account, a pending change of the notification address, and Fidu Lebrun's client file
-with felix attached; enterprise B beside it with the same kinds of objects. ``Objects.a`` and
-``Objects.b`` hold their ids and the tokens of their e-mailed links.
+with felix attached; documents by e-mail: an unknown sender's mail waiting for A's client admin
+(paula), a mail without a usable sender waiting too, and bob's "My documents" with a document and
+a mail of his own waiting for his approval. Enterprise B beside it with the same kinds of objects
+(charlie's "My documents"). ``Objects.a`` and ``Objects.b`` hold their ids and the tokens of their
+e-mailed links.
 
 Import the fixtures where you use them (``from coffre.accounts.tests.standings import
 portal_fixture, world_fixture  # noqa: F401``): their names are ``portal`` and ``world``.
@@ -21,10 +24,15 @@ from coffre.accounts.permissions import COLLABORATOR, FIRM_ADMIN, FIRM_COLLABORA
 from coffre.accounts.services import register_enterprise
 from coffre.accounts.testing import link_in
 from coffre.accounts.tests.portal_people import ACTOR, person, role, world_fixture  # noqa: F401
+from coffre.audit.services import Actor
 from coffre.demo.pdf import simple_pdf
+from coffre.intake import services as intake_services
+from coffre.intake.models import PendingMail, SenderApproval
+from coffre.intake.tests.intake_mails import invoice, receive, space_address
 from coffre.mailbox import reference
 from coffre.mailbox import services_management as management
 from coffre.mailbox.models import Ebox, Message
+from coffre.mailbox.services_spaces import personal_box
 from coffre.mailbox.tests.conftest import ONSS, publish
 from coffre.mailbox.tests.conftest import sign_in as signed_in_client
 
@@ -84,6 +92,29 @@ class Objects:
 
 def _tokens_from(mails, marker: str) -> list[str]:
     return [link_in(mail, marker).rstrip("/").rsplit("/", 1)[-1] for mail in mails]
+
+
+def intake_objects(enterprise, owner, stranger: str) -> dict:
+    """Mails by e-mail to the enterprise and to the owner's "My documents" (sender authentication
+    off: every sender is unauthenticated, so that each of them waits)."""
+    box = Ebox.objects.get(enterprise=enterprise)
+    to_enterprise = space_address(box)
+    receive(invoice(stranger), to_enterprise)
+    receive(invoice(None, subject="No sender"), to_enterprise)
+    own_box = personal_box(owner)
+    to_own = space_address(own_box)
+    receive(invoice(owner.email, subject="Mine, accepted"), to_own, mail_from=owner.email)
+    accepted = PendingMail.objects.get(ebox=own_box)
+    intake_services.accept_mail(accepted, by=owner, actor=Actor.cli("test"))
+    receive(invoice(owner.email, subject="Mine, waiting"), to_own, mail_from=owner.email)
+    own_message = Message.objects.get(ebox=own_box)
+    return {
+        "approval": SenderApproval.objects.get(enterprise=enterprise).pk,
+        "waiting": PendingMail.objects.get(ebox=box, approval__isnull=True).pk,
+        "own_message": own_message.message_id,
+        "own_attachment": own_message.attachments.get().attachment_id,
+        "own_pending": PendingMail.objects.get(ebox=own_box).pk,
+    }
 
 
 @pytest.fixture(name="portal")
@@ -156,6 +187,10 @@ def portal_fixture(world, settings, django_capture_on_commit_callbacks, mailoutb
     def attachment(message: Message) -> str:
         return message.attachments.get().attachment_id
 
+    settings.COFFRE_SENDER_AUTH = False
+    intake_a = intake_objects(world.a, world.bob, "stranger@elsewhere.example")
+    intake_b = intake_objects(world.b, world.charlie, "stranger@elsewhere.example")
+
     objects = Objects(
         a={
             "cbe": world.a.cbe,
@@ -173,6 +208,7 @@ def portal_fixture(world, settings, django_capture_on_commit_callbacks, mailoutb
             "removal_token": removal_token,
             "successor": Membership.objects.get(user=world.bob, enterprise=world.a).pk,
             "client_admin": world.bob.pk,
+            **intake_a,
         },
         b={
             "cbe": world.b.cbe,
@@ -187,6 +223,7 @@ def portal_fixture(world, settings, django_capture_on_commit_callbacks, mailoutb
             "confirm_token": confirm["b"],
             "successor": Membership.objects.get(user=world.charlie, enterprise=world.b).pk,
             "client_admin": world.charlie.pk,
+            **intake_b,
         },
     )
     objects.people = {standing: getattr(world, name, None) for standing, name in PEOPLE.items()}

@@ -1,7 +1,8 @@
 """Every view of the portal tried by every standing: the permission matrix, whole.
 
-``ROUTES`` names every URL pattern of the portal (namespaces ``accounts`` and ``mailbox``, and the
-home page): a view added without an entry here fails ``test_every_portal_view_is_in_the_matrix``.
+``ROUTES`` names every URL pattern of the portal (namespaces ``accounts``, ``mailbox`` and
+``intake``, and the home page): a view added without an entry here fails
+``test_every_portal_view_is_in_the_matrix``.
 Each entry says how to fill the URL with objects of enterprise A, and what each standing gets for
 a GET (and a POST where the view takes one):
 
@@ -10,8 +11,10 @@ a GET (and a POST where the view takes one):
   standing in A, 404 without standing (A's existence is not disclosed), the sign-in page for a
   visitor;
 - pages of an accounting firm follow ``permissions.FIRM_MATRIX`` (``firm(action)``);
-- the person's own pages (``personal``) and the visitor and e-mailed-link pages (``public``) say
-  per standing what they answer.
+- the pages of E-mail access follow ``permissions.MATRIX`` and then admit the approvers of senders
+  only (``approvers``);
+- the person's own pages (``personal``, ``own_box``) and the visitor and e-mailed-link pages
+  (``public``) say per standing what they answer.
 
 The standings: principal (paula), co_principal (cora), manager (alice), co_manager (colin),
 member (bob), accountant (anne), firm_admin (fanny, admin of Fidu Lebrun, which has A in its
@@ -52,12 +55,14 @@ from coffre.accounts.tests.outcomes import (
     Redirect,
     Route,
     Try,
+    approvers,
     attempt,
     firm,
     managers,
     matrix,
     mismatch,
     only,
+    own_box,
     personal,
     public,
     run_in_savepoint,
@@ -73,10 +78,16 @@ from coffre.accounts.tests.standings import (  # noqa: F401
     world_fixture,
 )
 from coffre.audit.models import AuditRecord
+from coffre.intake.models import PendingMail, SenderApproval
 from coffre.mailbox.models import Ebox, Message
 
 CBE = {"cbe": "{cbe}"}
 LINK = "the e-mailed link (its token)"
+# The approvers of senders of A (seed 002): paula, its client admin (unknown and unauthenticated
+# addresses), and felix, attached to A (firm collaborators' addresses).
+APPROVERS = {"principal", "firm_collaborator"}
+CLIENT_ADMIN = {"principal"}
+OWN_DOCUMENT = {"message_id": "{own_message}", "attachment_id": "{own_attachment}"}
 ROUTES: dict[str, Route] = {
     # --- the home page: the first e-Box of the person --------------------------------------------
     "home": Route(
@@ -316,7 +327,68 @@ ROUTES: dict[str, Route] = {
     "mailbox:change_phrase": Route(
         CBE, Try(POST_ONLY), Try(matrix(Action.MANAGE_EBOX, DONE), {"phrase": "Blue bakery"})
     ),
+    "intake:regenerate_address": Route(
+        {"cbe": "{cbe}", "folder": "purchases"},
+        Try(POST_ONLY),
+        Try(matrix(Action.REGENERATE_INTAKE_ADDRESSES, DONE)),
+    ),
+    # --- E-mail access (seed 002): the approvers of senders ----------------------------------------
+    "intake:email_access": Route(
+        CBE, Try(approvers(Action.ACCEPT_SENDERS, APPROVERS, "the client admin, the collaborators attached"))
+    ),
+    "intake:email_activity": Route(
+        CBE, Try(approvers(Action.ACCEPT_SENDERS, APPROVERS, "the client admin, the collaborators attached"))
+    ),
+    "intake:sender_decision": Route(
+        {"cbe": "{cbe}", "approval_id": "{approval}"},
+        Try(POST_ONLY),
+        Try(
+            approvers(Action.REFUSE_SENDERS, CLIENT_ADMIN, "the approvers the address's request names", DONE),
+            {"decision": "refuse"},
+        ),
+        foreign=("approval",),
+    ),
+    "intake:mail_decision": Route(
+        {"cbe": "{cbe}", "pending_id": "{waiting}"},
+        Try(POST_ONLY),
+        Try(
+            approvers(Action.ACCEPT_SENDERS, CLIENT_ADMIN, "the approvers the mail's request names", DONE),
+            {"decision": "accept"},
+        ),
+        foreign=("waiting",),
+    ),
+    # --- My documents: the person's own box ------------------------------------------------------------
+    "intake:my_documents": Route({}, Try(personal(200))),
+    "intake:my_document": Route(
+        {"message_id": "{own_message}"},
+        Try(own_box("member", 200)),
+        foreign=("own_message",),
+        foreign_rule=own_box("charlie", 200),  # B's person's own document: his, and nobody else's
+    ),
+    "intake:my_preview": Route(
+        OWN_DOCUMENT,
+        Try(own_box("member", 200)),
+        foreign=("own_message", "own_attachment"),
+        foreign_rule=own_box("charlie", 200),
+    ),
+    "intake:my_download": Route(
+        OWN_DOCUMENT,
+        Try(own_box("member", 200)),
+        foreign=("own_message", "own_attachment"),
+        foreign_rule=own_box("charlie", 200),
+    ),
+    "intake:my_waiting_decision": Route(
+        {"pending_id": "{own_pending}"},
+        Try(POST_ONLY),
+        Try(own_box("member", DONE), {"decision": "accept"}),
+        foreign=("own_pending",),
+        foreign_rule=own_box("charlie", DONE),
+    ),
+    "intake:my_address_regenerate": Route({}, Try(POST_ONLY), Try(personal(DONE))),
 }
+
+
+PORTAL_NAMESPACES = ("accounts", "mailbox", "intake")
 
 
 def tries() -> list:
@@ -332,7 +404,7 @@ def tries() -> list:
 
 
 def portal_url_names() -> set[str]:
-    """Every named URL pattern of the portal: namespaces accounts and mailbox, and the home page."""
+    """Every named URL pattern of the portal: namespaces accounts, mailbox and intake, and the home page."""
     names = set()
 
     def walk(patterns, namespace: str | None):
@@ -340,7 +412,7 @@ def portal_url_names() -> set[str]:
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, pattern.namespace or namespace)
             elif isinstance(pattern, URLPattern):
-                if namespace in ("accounts", "mailbox"):
+                if namespace in PORTAL_NAMESPACES:
                     names.add(f"{namespace}:{pattern.name}")
                 elif namespace is None and pattern.name == "home":
                     names.add("home")
@@ -374,6 +446,9 @@ def state(objects: Objects, side: str) -> tuple:
         list(Favourite.objects.filter(client_file_id=ids["client_file"]).values_list("pk", flat=True)),
         list(Assignment.objects.filter(client_file_id=ids["client_file"]).values_list("pk", flat=True)),
         list(AccountLink.objects.filter(pk=ids["link"]).values_list("removed_at", flat=True)),
+        list(SenderApproval.objects.filter(enterprise__cbe=cbe).values_list("pk", "status").order_by("pk")),
+        list(PendingMail.objects.filter(ebox=ebox).values_list("pk", flat=True).order_by("pk")),
+        PendingMail.objects.filter(pk=ids["own_pending"]).exists(),
     )
 
 
@@ -485,7 +560,7 @@ def portal_url_patterns() -> dict[str, str]:
             text = prefix + str(pattern.pattern)
             if isinstance(pattern, URLResolver):
                 walk(pattern.url_patterns, pattern.namespace or namespace, text)
-            elif namespace in ("accounts", "mailbox") or (namespace is None and pattern.name == "home"):
+            elif namespace in PORTAL_NAMESPACES or (namespace is None and pattern.name == "home"):
                 name = f"{namespace}:{pattern.name}" if namespace else pattern.name
                 found[name] = "/" + re.sub(r"<\w+:(\w+)>", r"<\1>", text)
 

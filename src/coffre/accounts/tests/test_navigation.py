@@ -3,7 +3,9 @@ following the menus from the home page, and no menu leads it to a page it may no
 
 Expected menus are written out here (not computed from the matrix): the enterprise menu of an
 access manager has six entries, that of a member, an accountant or a firm's collaborator only the
-mailbox; the person's menu has the portfolio for a firm's collaborators only.
+mailbox; "E-mail access" is there for the approvers of senders only (the principal, A's client
+admin, and felix, attached to A); the person's menu has My documents for everyone, the portfolio
+for a firm's collaborators only.
 """
 
 from collections import deque
@@ -28,18 +30,24 @@ MANAGER_MENU = [
     "Security log",
 ]
 ENTERPRISE_MENU = {
-    "principal": MANAGER_MENU,
+    "principal": [*MANAGER_MENU[:-1], "E-mail access", "Security log"],  # A's client admin
     "co_principal": MANAGER_MENU,
     "manager": MANAGER_MENU,
     "co_manager": MANAGER_MENU,
     "member": ["Messages"],
     "accountant": ["Messages"],
     "firm_admin": ["Messages"],
-    "firm_collaborator": ["Messages"],
+    "firm_collaborator": ["Messages", "E-mail access"],  # attached to A
     "charlie": ["Messages"],  # in B, his enterprise
 }
-PERSON_MENU = ["Settings", "Linked business accounts", "Register an enterprise"]
-FIRM_PERSON_MENU = ["Settings", "Linked business accounts", "Portfolio", "Register an enterprise"]
+PERSON_MENU = ["My documents", "Settings", "Linked business accounts", "Register an enterprise"]
+FIRM_PERSON_MENU = [
+    "My documents",
+    "Settings",
+    "Linked business accounts",
+    "Portfolio",
+    "Register an enterprise",
+]
 MENU_PAGES = {
     "Messages": "mailbox:list",
     "People and roles": "accounts:people",
@@ -47,6 +55,8 @@ MENU_PAGES = {
     "Accounting firms": "accounts:enterprise_firms",
     "Client admin": "accounts:client_admin",
     "Security log": "accounts:security_log",
+    "E-mail access": "intake:email_access",
+    "My documents": "intake:my_documents",
     "Settings": "accounts:settings",
     "Linked business accounts": "accounts:linked_accounts",
     "Portfolio": "accounts:portfolio",
@@ -140,6 +150,8 @@ def test_every_page_of_the_menus_is_reached_and_opens(portal, standing):
     firm_people = standing in ("firm_admin", "firm_collaborator")
     expected = {MENU_PAGES[label] for label in ENTERPRISE_MENU[standing]}
     expected |= {MENU_PAGES[label] for label in (FIRM_PERSON_MENU if firm_people else PERSON_MENU)}
+    if "E-mail access" in ENTERPRISE_MENU[standing]:
+        expected.add("intake:email_activity")  # its second tab
     assert reached == expected
 
 

@@ -57,7 +57,7 @@ def test_run_serves_runs_tasks_restarts_and_stops(transactional_db, tmp_path):
         log = log_path.read_text()
         assert f"Coffre is listening on http://127.0.0.1:{port}/" in log
         assert "runserver" not in log
-        assert f"Coffre's SMTP server (bounces) listens on 127.0.0.1:{smtp_port}" in log
+        assert f"Coffre's SMTP server (bounces, documents by e-mail) listens on 127.0.0.1:{smtp_port}" in log
 
         # Coffre's SMTP server answers (it may start a little after the HTTP server).
         wait_until(lambda: smtp_answers(smtp_port), timeout=60)

@@ -2,8 +2,8 @@
 
 Four children, supervised by coffre.scheduler.supervisor: the production HTTP server (gunicorn
 with coffre/gunicorn_conf.py, never Django's runserver), the task worker of the configured
-django-tasks backend, ``coffre scheduler``, and Coffre's SMTP server ``coffre smtpd`` (bounces;
-COFFRE_SMTP_LISTEN). SIGINT/SIGTERM stop them all; a child that dies
+django-tasks backend, ``coffre scheduler``, and Coffre's SMTP server ``coffre smtpd`` (bounces and
+documents by e-mail; COFFRE_SMTP_LISTEN). SIGINT/SIGTERM stop them all; a child that dies
 is restarted with backoff.
 """
 
@@ -121,7 +121,9 @@ class Command(BaseCommand):
         for url in listen_urls(binds):
             self.stdout.write(f"Coffre is listening on {url}")
         if not no_smtpd:
-            self.stdout.write(f"Coffre's SMTP server (bounces) listens on {settings.COFFRE_SMTP_LISTEN}")
+            self.stdout.write(
+                f"Coffre's SMTP server (bounces, documents by e-mail) listens on {settings.COFFRE_SMTP_LISTEN}"
+            )
         self.stdout.write("Stop with Ctrl-C (SIGINT) or SIGTERM.")
         self.stdout.flush()
         code = supervisor.run()

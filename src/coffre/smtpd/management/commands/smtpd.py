@@ -1,4 +1,5 @@
-"""``coffre smtpd``: Coffre's SMTP server (bounces of outgoing mail; coffre.smtpd.server).
+"""``coffre smtpd``: Coffre's SMTP server (bounces of outgoing mail, documents sent by e-mail to the
+spaces; coffre.smtpd.server).
 
 Listens on ``--listen`` or COFFRE_SMTP_LISTEN (default 127.0.0.1:2525) until SIGINT/SIGTERM.
 """
@@ -15,7 +16,7 @@ logger = logging.getLogger("coffre.smtpd")
 
 
 class Command(BaseCommand):
-    help = "Run Coffre's SMTP server (bounces of outgoing mail) until SIGINT or SIGTERM."
+    help = "Run Coffre's SMTP server (bounces of outgoing mail, documents by e-mail) until SIGINT or SIGTERM."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -29,7 +30,7 @@ class Command(BaseCommand):
         except ValueError:
             raise CommandError(f"--listen must be host:port, got {value!r}") from None
         if not settings.COFFRE_BOUNCE_DOMAIN:
-            logger.warning("smtpd: COFFRE_BOUNCE_DOMAIN is not set: every recipient will be refused")
+            logger.warning("smtpd: COFFRE_BOUNCE_DOMAIN is not set: no bounce address will be taken")
         connections.close_all()
 
         def ready(server) -> None:
