@@ -326,3 +326,17 @@ if not (_sep and _smtp_host and _smtp_port.isdigit() and 0 < int(_smtp_port) < 6
 COFFRE_SMTPD_HOSTNAME = env_str("COFFRE_SMTPD_HOSTNAME", "") or COFFRE_BOUNCE_DOMAIN or COFFRE_MAIL_DOMAIN
 COFFRE_SMTPD_MAX_MESSAGE_SIZE = env_size("COFFRE_SMTPD_MAX_MESSAGE_SIZE", 10 * 1024 * 1024)
 COFFRE_SMTPD_MAX_RECIPIENTS = env_int("COFFRE_SMTPD_MAX_RECIPIENTS", 20, minimum=1)
+
+# What becomes a document when a mail arrives (coffre.intake.mime; docs/intake-documents.md): the
+# largest message read, the largest file kept, how many documents per mail, how deep forwarded
+# mails are read, which inline images are a signature's logo, and the bounds of a ZIP.
+COFFRE_INTAKE_MAX_MESSAGE_SIZE = env_size("COFFRE_INTAKE_MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
+COFFRE_INTAKE_MAX_FILE_SIZE = env_size("COFFRE_INTAKE_MAX_FILE_SIZE", 25 * 1024 * 1024)
+COFFRE_INTAKE_MAX_DOCUMENTS = env_int("COFFRE_INTAKE_MAX_DOCUMENTS", 20, minimum=1)
+COFFRE_INTAKE_MAX_FORWARD_DEPTH = env_int("COFFRE_INTAKE_MAX_FORWARD_DEPTH", 3, minimum=0)
+COFFRE_INTAKE_INLINE_IMAGE_MAX_SIZE = env_size("COFFRE_INTAKE_INLINE_IMAGE_MAX_SIZE", 10 * 1024)
+COFFRE_INTAKE_INLINE_IMAGE_MAX_PIXELS = env_int("COFFRE_INTAKE_INLINE_IMAGE_MAX_PIXELS", 200, minimum=0)
+COFFRE_INTAKE_ACCEPT_ZIP = env_bool("COFFRE_INTAKE_ACCEPT_ZIP", True)
+COFFRE_INTAKE_ARCHIVE_MAX_ENTRIES = env_int("COFFRE_INTAKE_ARCHIVE_MAX_ENTRIES", 10_000, minimum=1)
+COFFRE_INTAKE_ARCHIVE_MAX_SIZE = env_size("COFFRE_INTAKE_ARCHIVE_MAX_SIZE", 256 * 1024 * 1024)
+COFFRE_INTAKE_ARCHIVE_MAX_RATIO = env_int("COFFRE_INTAKE_ARCHIVE_MAX_RATIO", 200, minimum=1)
