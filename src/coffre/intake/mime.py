@@ -25,10 +25,10 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email import policy
 from email.header import decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 
 from django.conf import settings
 
@@ -41,6 +41,8 @@ CHUNK_SIZE = 64 * 1024
 SUBJECT_MAX = 255
 HEADER_MAX = 998
 MAX_PROBLEMS = 200
+# Lines starting with "--" (MIME delimiters, but also text separators) allowed per part of the limit.
+_DELIMITERS_PER_PART = 4
 _MAX_MIME_DEPTH = 30  # nested multiparts within one message; the parser itself recurses per level
 _SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 _ENCRYPTED = {"application/pkcs7-mime", "application/x-pkcs7-mime", "application/pgp-encrypted"}
@@ -48,6 +50,32 @@ _REPORTS = {"message/delivery-status", "message/disposition-notification", "text
             "message/feedback-report", "message/global-delivery-status", "message/global-headers"}
 _FORWARDED = {"message/rfc822", "message/global"}
 _CID = re.compile(r"""cid:([^"'\s)>]+)""", re.I)
+
+
+# Header values are cut at this length before being parsed: policy.default's header parser costs
+# several microseconds per character (docs/intake-documents.md, "Bounded work").
+_HEADER_CHARS = 4096
+# Headers that give the MIME structure, kept as plain text (the parser reads Content-Type several
+# times per part; the compat32 parameter parsing is an order of magnitude cheaper).
+_STRUCTURE_HEADERS = {"content-type", "content-disposition", "content-transfer-encoding", "content-id",
+                      "mime-version"}
+_FOLD = re.compile(r"\r?\n(?=[ \t])")
+
+
+class _IntakePolicy(EmailPolicy):
+    """``policy.default`` with bounded header work: values cut at ``_HEADER_CHARS``, and the
+    structure headers returned as text instead of header objects."""
+
+    def header_fetch_parse(self, name, value):
+        if hasattr(value, "name"):
+            return value
+        value = value[:_HEADER_CHARS]
+        if name.lower() in _STRUCTURE_HEADERS:
+            return _FOLD.sub("", value).strip()
+        return super().header_fetch_parse(name, value)
+
+
+_POLICY = _IntakePolicy()
 
 
 @dataclass(frozen=True)
@@ -185,19 +213,30 @@ def extract(raw: bytes, limits: Limits | None = None) -> Extraction:
     subject = from_header = message_id = ""
     try:
         raw = bytes(raw)
-        if len(raw) > state.limits.max_message_size:
-            state.note(REFUSED, "message-too-large", f"the message is {_mb(len(raw))}, more than the "
-                       f"{_mb(state.limits.max_message_size)} accepted")
-            message = BytesParser(policy=policy.default).parsebytes(_header_section(raw), headersonly=True)
+        refusal = _refusal_before_parsing(raw, state.limits)
+        if refusal:
+            state.note(REFUSED, *refusal)
+            message = BytesParser(policy=_POLICY).parsebytes(_header_section(raw), headersonly=True)
             subject, from_header, message_id = _identity(message)
         else:
-            message = BytesParser(policy=policy.default).parsebytes(raw)
+            message = BytesParser(policy=_POLICY).parsebytes(raw)
             subject, from_header, message_id = _identity(message)
             _read_message(message, "", 0, state)
     except Exception as exc:  # noqa: BLE001 - whatever a message holds, the server goes on
         state.note(DEFECT, "unreadable", f"the message could not be read to the end ({type(exc).__name__})")
     documents = _documents(state)
     return Extraction(subject, from_header, message_id, tuple(documents), tuple(state.problems))
+
+
+def _refusal_before_parsing(raw: bytes, limits: Limits) -> tuple[str, str] | None:
+    """Messages not worth parsing: too large, or with so many MIME delimiter lines that the
+    parser alone (a fraction of a millisecond per part) would hold the server for seconds."""
+    if len(raw) > limits.max_message_size:
+        return ("message-too-large", f"the message is {_mb(len(raw))}, more than the "
+                f"{_mb(limits.max_message_size)} accepted")
+    if raw.count(b"\n--") > _DELIMITERS_PER_PART * limits.max_parts:
+        return ("too-many-parts", f"the message has far more than {limits.max_parts} MIME parts; it was not read")
+    return None
 
 
 def _mb(size: int) -> str:
@@ -396,7 +435,7 @@ def _read_forwarded(part: Message, path: str, depth: int, state: _State, filenam
             state.note(REFUSED, "too-large", f"an attached mail of {_mb(len(content))} is larger than the "
                        f"{_mb(state.limits.max_file_size)} accepted", path, filename)
             return
-        inner = BytesParser(policy=policy.default).parsebytes(content)
+        inner = BytesParser(policy=_POLICY).parsebytes(content)
     _read_message(inner, path, depth, state)
 
 
@@ -408,7 +447,7 @@ def _looks_like_mail(content: bytes | None) -> bool:
     if not content or filetypes.executable_kind(content) or filetypes.is_pdf(content):
         return False
     try:
-        headers = BytesParser(policy=policy.default).parsebytes(_header_section(content[:64 * 1024]),
+        headers = BytesParser(policy=_POLICY).parsebytes(_header_section(content[:64 * 1024]),
                                                                  headersonly=True)
         names = {key.lower() for key, _value in headers.raw_items()}
     except Exception:  # noqa: BLE001
