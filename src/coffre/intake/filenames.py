@@ -20,6 +20,7 @@ _SPACES = re.compile(r"\s+")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
              *(f"COM{n}" for n in "123456789¹²³"), *(f"LPT{n}" for n in "123456789¹²³")}
 _REMOVED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+_SPACE_CONTROLS = "\t\n\r\x0b\x0c"
 MAX_BYTES = 255
 DEFAULT_STEM = "document"
 
@@ -29,7 +30,7 @@ def clean_text(text: str) -> str:
     text = unicodedata.normalize("NFC", text.encode("utf-8", "replace").decode("utf-8"))
     kept = []
     for char in text:
-        if char.isspace():
+        if char in _SPACE_CONTROLS or unicodedata.category(char) == "Zs":
             kept.append(" ")
         elif unicodedata.category(char) not in _REMOVED_CATEGORIES:
             kept.append(char)

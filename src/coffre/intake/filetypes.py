@@ -96,11 +96,13 @@ EXECUTABLE_TYPES = frozenset("""
     application/x-php application/x-powershell application/hta application/x-bat application/x-msdos-batch
 """.split())
 
+DOCUMENT_EXTENSIONS = frozenset(ext for file_type in ACCEPTED for ext in file_type.extensions)
 # Every extension this table knows: a name whose extension is one of them but not of the type
 # the content is gets the right extension instead (``scan.pdf`` holding a PNG -> ``scan.png``).
 KNOWN_EXTENSIONS = frozenset(
     {ext for file_type in ACCEPTED for ext in file_type.extensions}
     | EXECUTABLE_EXTENSIONS | SCRIPT_EXTENSIONS | MACRO_EXTENSIONS | ARCHIVE_EXTENSIONS | ACTIVE_EXTENSIONS
+    | {"eml", "msg", "json", "ics", "vcf", "bmp", "avif", "mp3", "mp4", "mov"}
 )
 
 _EXECUTABLE_MAGIC = (
@@ -516,7 +518,7 @@ def _classify_text(content: bytes, filename: str | None, declared_type: str) -> 
         return Classification(CSV)
     if ext in TXT.extensions or (not ext and declared_type in ("text/plain", "")):
         return Classification(TXT)
-    if ext in KNOWN_EXTENSIONS:
+    if ext in DOCUMENT_EXTENSIONS:
         return Classification(TXT)  # e.g. a text file named .pdf: stored as text, renamed .txt
     shown = f".{ext} file" if ext else f"{declared_type} file"
     return _refuse("unsupported", f"it is a {shown}, not a document type Coffre accepts (PDF, images, office "

@@ -20,6 +20,7 @@ Never: raise for what a message holds (any failure becomes a problem), run or fe
 message names, write anything, or log content.
 """
 
+import binascii
 import codecs
 import hashlib
 import re
@@ -49,6 +50,7 @@ _ENCRYPTED = {"application/pkcs7-mime", "application/x-pkcs7-mime", "application
 _REPORTS = {"message/delivery-status", "message/disposition-notification", "text/rfc822-headers",
             "message/feedback-report", "message/global-delivery-status", "message/global-headers"}
 _FORWARDED = {"message/rfc822", "message/global"}
+_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 _CID = re.compile(r"""cid:([^"'\s)>]+)""", re.I)
 
 
@@ -342,6 +344,10 @@ def _content_id(part: Message) -> str:
 def _payload(part: Message, path: str, state: _State) -> bytes | None:
     try:
         content = part.get_payload(decode=True)
+        defects = [type(defect).__name__ for defect in part.defects]
+        if "InvalidBase64LengthDefect" in defects and isinstance(content, bytes):
+            # The email package hands back the undecoded text then; decode what can be decoded.
+            content = _lenient_base64(content)
     except Exception:  # noqa: BLE001
         state.note(DEFECT, "undecodable", "a part could not be decoded and was left out", path)
         return None
@@ -349,6 +355,17 @@ def _payload(part: Message, path: str, state: _State) -> bytes | None:
     if isinstance(content, str):
         return content.encode("utf-8", "surrogateescape")
     return content if isinstance(content, bytes) else b""
+
+
+def _lenient_base64(text: bytes) -> bytes:
+    """Base64 decoded as far as it goes: stray characters dropped, a dangling last sextet ignored."""
+    cleaned = _NOT_BASE64.sub(b"", text)
+    remainder = len(cleaned) % 4
+    if remainder == 1:
+        cleaned = cleaned[:-1]
+    elif remainder:
+        cleaned += b"=" * (4 - remainder)
+    return binascii.a2b_base64(cleaned)
 
 
 def _text_of(part: Message, path: str, state: _State) -> str:
@@ -378,10 +395,9 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
     _walk(message, prefix, 0, state, leaves)
     origin = "forwarded" if forward_depth else "attachment"
     subject = header_text(message, "Subject", SUBJECT_MAX)
-    cids = set()
-    for part, _path, content_type in leaves:
-        if content_type == "text/html" and _disposition(part) != "attachment":
-            cids.update(cid.lower() for cid in _CID.findall(_text_of(part, _path, state)))
+    html_bodies = [(part, path) for part, path, content_type in leaves
+                   if content_type == "text/html" and _disposition(part) != "attachment"]
+    cids = {cid.lower() for part, path in html_bodies for cid in _CID.findall(_text_of(part, path, state))}
     has_attachment = False
     plain, html = [], []
     for part, path, content_type in leaves:
@@ -409,7 +425,7 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
         content = _payload(part, path, state)
         if content is None:
             continue
-        if _is_small_inline_image(part, disposition, content, cids, state.limits):
+        if _is_small_inline_image(part, disposition, content, cids if html_bodies else None, state.limits):
             state.note(SKIPPED, "inline-image", "a small inline image (a signature or logo) was left out",
                        path, filename)
             continue
@@ -455,14 +471,15 @@ def _looks_like_mail(content: bytes | None) -> bool:
     return len(names & _MAIL_HEADERS) >= 2
 
 
-def _is_small_inline_image(part: Message, disposition: str | None, content: bytes, cids: set[str],
+def _is_small_inline_image(part: Message, disposition: str | None, content: bytes, cids: set[str] | None,
                            limits: Limits) -> bool:
+    """``cids``: the Content-IDs the HTML body refers to (None: the mail has no HTML body)."""
     image = filetypes.image_type(content)
     if image is None or disposition == "attachment":
         return False
     content_id = _content_id(part)
     # Inline: said so, or referenced by the HTML body, or (no HTML body to tell) given a Content-ID.
-    inline = disposition == "inline" or (content_id and (content_id in cids or (disposition is None and not cids)))
+    inline = disposition == "inline" or bool(content_id and (content_id in cids if cids is not None else True))
     if not inline:
         return False
     if len(content) <= limits.inline_image_max_size:
