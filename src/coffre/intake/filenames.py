@@ -37,8 +37,10 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", "".join(kept)).strip()
 
 
-def _clean_component(text: str) -> str:
-    text = text.replace("\\", "/").rsplit("/", 1)[-1]
+def _clean_component(text: str, *, path: bool = True) -> str:
+    """``path``: keep the last path component only (a sender's name); else slashes become "_"."""
+    if path:
+        text = text.replace("\\", "/").rsplit("/", 1)[-1]
     text = _FORBIDDEN.sub("_", clean_text(text))
     return text.strip(" .")
 
@@ -72,7 +74,7 @@ def safe_filename(name: str | None, file_type: FileType, *, fallback: str | None
             stem = f"{stem}.{ext}"  # "report.v2" holding a PDF -> "report.v2.pdf"
     stem = stem.strip(" .")
     if not stem:
-        stem = _clean_component(fallback or "") or DEFAULT_STEM
+        stem = _clean_component(fallback or "", path=False) or DEFAULT_STEM
     if stem.split(".", 1)[0].strip().upper() in _RESERVED:
         stem = f"_{stem}"
     suffix = f".{extension}"

@@ -197,7 +197,7 @@ class _State:
     parts_seen: int = 0
 
     def note(self, kind: str, code: str, message: str, part: str = "", filename: str = "") -> None:
-        problem = Problem(kind, code, message, part, filename)
+        problem = Problem(kind, code, clean_text(message), part, clean_text(filename))
         if problem in self.problems:
             return  # e.g. a part's defects, seen when walking and again when decoding
         if len(self.problems) < MAX_PROBLEMS:

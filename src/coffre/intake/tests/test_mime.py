@@ -340,7 +340,7 @@ def test_a_missing_name_comes_from_the_subject_and_names_are_unique():
 
     names = [d.filename for d in extract(message.as_bytes(), DEFAULT).documents]
 
-    assert names == ["f.pdf", "F (2).pdf", "novembre.pdf"]
+    assert names == ["f.pdf", "F (2).pdf", "Factures _ novembre.pdf"]
 
 
 def test_the_same_file_twice_is_stored_once():
