@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "coffre.api",
     "coffre.scheduler",
     "coffre.intake",
+    "coffre.intake.imap",
     "coffre.demo",
 ]
 
@@ -212,6 +213,8 @@ COFFRE_PERIODIC_TASKS: dict[str, dict] = {
     "purge-oauth-records": {"task": "coffre.oauth.tasks.purge_expired_oauth_records", "every": 10 * 60},
     # Outgoing mail whose retry time has come, or whose delivery task was lost (docs/mail.md).
     "deliver-due-mail": {"task": "coffre.outbox.tasks.enqueue_due_mail", "every": 60},
+    # Mailboxes polled over IMAP whose next attempt has come (docs/intake-documents.md).
+    "poll-imap-sources": {"task": "coffre.intake.imap.tasks.poll_due_sources", "every": 60},
 }
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
@@ -340,3 +343,13 @@ COFFRE_INTAKE_ACCEPT_ZIP = env_bool("COFFRE_INTAKE_ACCEPT_ZIP", True)
 COFFRE_INTAKE_ARCHIVE_MAX_ENTRIES = env_int("COFFRE_INTAKE_ARCHIVE_MAX_ENTRIES", 10_000, minimum=1)
 COFFRE_INTAKE_ARCHIVE_MAX_SIZE = env_size("COFFRE_INTAKE_ARCHIVE_MAX_SIZE", 256 * 1024 * 1024)
 COFFRE_INTAKE_ARCHIVE_MAX_RATIO = env_int("COFFRE_INTAKE_ARCHIVE_MAX_RATIO", 200, minimum=1)
+
+# IMAP polling of existing mailboxes (coffre.intake.imap; docs/intake-documents.md): each source is
+# polled every COFFRE_IMAP_POLL_INTERVAL seconds, at most COFFRE_IMAP_BATCH messages a time; after
+# failures the wait doubles up to COFFRE_IMAP_RETRY_MAX seconds. COFFRE_IMAP_TIMEOUT: seconds to
+# connect and for each answer. Where polled messages go (a dotted path, called with raw, envelope).
+COFFRE_IMAP_POLL_INTERVAL = env_int("COFFRE_IMAP_POLL_INTERVAL", 120, minimum=10)
+COFFRE_IMAP_RETRY_MAX = env_int("COFFRE_IMAP_RETRY_MAX", 3600, minimum=10)
+COFFRE_IMAP_TIMEOUT = env_float("COFFRE_IMAP_TIMEOUT", 30.0, minimum=1.0)
+COFFRE_IMAP_BATCH = env_int("COFFRE_IMAP_BATCH", 50, minimum=1)
+COFFRE_IMAP_DELIVER = "coffre.intake.imap.poller.deliver_to_pipeline"

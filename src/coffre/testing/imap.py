@@ -1,16 +1,20 @@
-"""A throwaway Dovecot IMAP server for the tests: ``with Dovecot(tmp_dir) as server: ...``.
+"""A throwaway Dovecot IMAP server for the tests: ``with Dovecot() as server: ...``.
 
 Debian's ``dovecot-imapd`` (installed by ``scripts/ensure-debian-packages.sh dovecot-imapd``, which
 ``make test`` and ``.ci/run`` call) is started with a configuration of its own in a temporary
 directory: Maildir mailboxes and a passwd-file of test users there, listening on two free ports
 of 127.0.0.1 (IMAP with STARTTLS, and IMAPS) with a certificate of a test CA made here
-(``server.ca_pem`` for the clients). No system file, service or port is touched.
+(``server.ca_pem`` for the clients). No system file, service or port is touched. Every user name
+logs in with ``server.password`` (a static passdb: a test takes a user name of its own and gets an
+empty Maildir; a passwd-file would be re-read at most once a second).
 
 Dovecot runs unprivileged, without chroot: as the current user, or as ``nobody`` when the tests
 run as root (Dovecot's login processes refuse to run as root). Plain-text login is allowed (the
-server only listens on loopback) and failed logins are answered at once (``auth_failure_delay``).
+server only listens on loopback) and failed logins are answered at once (``auth_failure_delay``,
+and no auth penalty: its socket is closed to everyone).
 
-``server.add_user(name, password)``; ``server.client(name)`` gives an IMAPClient logged in over
+``with Dovecot() as server`` makes its own directory in the system's temporary directory (removed
+at stop), reachable by ``nobody``. ``server.client(name, password)`` gives an IMAPClient logged in over
 plain IMAP, to put mails in (``append``) or recreate a folder (a new UIDVALIDITY).
 """
 
@@ -19,9 +23,11 @@ import grp
 import ipaddress
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,12 +67,13 @@ def _run_as() -> tuple[str, str, int, int]:
 
 def make_certificates(directory: Path) -> tuple[Path, Path, str]:
     """A test CA and a server certificate for 127.0.0.1 and localhost: (cert path, key path, CA PEM)."""
-    now = dt.datetime.now(dt.UTC)
+    # Fixed, wide validity: tests may freeze the clock, OpenSSL checks the real one.
+    not_before, not_after = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2099, 12, 31, tzinfo=dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Coffre test IMAP CA")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
-          .not_valid_after(now + dt.timedelta(days=2))
+          .serial_number(x509.random_serial_number()).not_valid_before(not_before)
+          .not_valid_after(not_after)
           .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
           .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
                                        content_commitment=False, key_encipherment=False, data_encipherment=False,
@@ -76,7 +83,7 @@ def make_certificates(directory: Path) -> tuple[Path, Path, str]:
     server = (x509.CertificateBuilder()
               .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
               .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-              .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=2))
+              .not_valid_before(not_before).not_valid_after(not_after)
               .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                                                           x509.DNSName("localhost")]), critical=False)
               .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -108,8 +115,8 @@ default_internal_group = {group}
 first_valid_uid = {uid}
 first_valid_gid = {gid}
 passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/passwd
+  driver = static
+  args = password={password}
 }}
 userdb {{
   driver = static
@@ -117,6 +124,10 @@ userdb {{
 }}
 service anvil {{
   chroot =
+  # No one may connect: auth finds no penalty socket and applies no delay after failed logins.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service imap-login {{
   chroot =
@@ -134,14 +145,18 @@ service imap-login {{
 
 
 class Dovecot:
-    def __init__(self, directory: Path, start_timeout: float = 20.0):
-        self.root = Path(directory)
+    def __init__(self, directory: Path | None = None, start_timeout: float = 20.0):
+        # Run as nobody (tests as root), Dovecot must reach its directory: pytest's tmp_path sits in
+        # a private directory, so by default it gets one of its own in the system's temp directory.
+        self._own_directory = directory is None
+        self.root = Path(directory or tempfile.mkdtemp(prefix="coffre-dovecot-"))
         self.start_timeout = start_timeout
         self.imap_port = 0
         self.imaps_port = 0
         self.ca_pem = ""
         self.process: subprocess.Popen | None = None
         self.user, self.group, self.uid, self.gid = _run_as()
+        self.password = secrets.token_urlsafe(16)  # every user's (each test takes a user of its own)
 
     @property
     def config_path(self) -> Path:
@@ -151,10 +166,9 @@ class Dovecot:
         for name in ("run", "state", "mail"):
             (self.root / name).mkdir(parents=True, exist_ok=True)
         cert, key, self.ca_pem = make_certificates(self.root)
-        (self.root / "passwd").touch()
         self.imap_port, self.imaps_port = _free_port(), _free_port()
         self.config_path.write_text(_CONFIG.format(
-            root=self.root, cert=cert, key=key, user=self.user, group=self.group, uid=self.uid, gid=self.gid,
+            root=self.root, cert=cert, key=key, password=self.password, user=self.user, group=self.group, uid=self.uid, gid=self.gid,
             imap_port=self.imap_port, imaps_port=self.imaps_port))
         self.root.chmod(0o755)
         if os.geteuid() == 0:
@@ -218,17 +232,14 @@ class Dovecot:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self._own_directory:
+            shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self) -> "Dovecot":
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-    def add_user(self, name: str, password: str) -> None:
-        """A mailbox user (passwd-file, re-read by Dovecot when it changes)."""
-        with open(self.root / "passwd", "a", encoding="utf-8") as handle:
-            handle.write(f"{name}:{{PLAIN}}{password}\n")
 
     def client(self, name: str, password: str):
         """An IMAPClient logged in as ``name`` over plain IMAP (test set-up: append, folders)."""
