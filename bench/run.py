@@ -5,7 +5,9 @@ Phases run in processes of their own, each with Django pointed at its own var di
 
 - publication: a fresh database; publication throughput against the bare upload endpoint;
 - consultation: the cached 1M-message database (generated on first use, ``dataset.py``);
-  message list and text search latency against the raw SQL of the same queries.
+  message list and text search latency against the raw SQL of the same queries;
+- intake: mails with a 100 kB PDF over real SMTP to Coffre's SMTP server, extraction and store
+  (``intake.py``) against the same server discarding the same mails.
 
 The table goes to stdout; the figures also to var/bench/latest.json. docs/benchmarks.md explains
 the method and what each limit means.
@@ -42,6 +44,10 @@ def _phase(args) -> None:
         import consultation
 
         result = consultation.run(var_dir, args)
+    elif args.phase == "intake":
+        import intake
+
+        result = intake.run(var_dir, args.intake_connections, args.warmup, args.duration)
     else:
         raise SystemExit(f"unknown phase {args.phase}")
     Path(args.out).write_text(json.dumps(result, indent=2))
@@ -113,6 +119,21 @@ def render(results: dict) -> str:
             f"| Server CPU per list / search request (other processes meanwhile: up to "
             f"{others:.2f} cores) | {cpu} | | | |"
         )
+    intake = results.get("intake")
+    if intake:
+        extract, discard = intake["extract"], intake["discard"]
+        ratio = extract["throughput"] / discard["throughput"]
+        lines += [
+            f"| Intake throughput, **extraction + store part only** (mails of {intake['mail_bytes'] / 1024:.0f} kB "
+            f"with one {intake['pdf_bytes'] / 1024:.0f} kB PDF over SMTP, {intake['connections']} connections, "
+            f"{extract['window_s']:.0f} s; `extract` + `write_content`, no sender check, no database) | "
+            f"{extract['throughput']:.0f} mails/s | same SMTP server discarding the mails: "
+            f"{discard['throughput']:.0f} mails/s | {ratio:.0%} | {_aim(extract['throughput'] >= 100, '>= 100 mails/s')} |",
+            f"| Intake latency p50 / p99 (MAIL FROM to 250) | {_ms(extract)} | {_ms(discard)} | | |",
+            f"| SMTP server CPU per mail (other processes meanwhile) | {extract['server_cpu_ms']:.1f} ms "
+            f"({extract['other_processes_cores']:.2f} cores) | {discard['server_cpu_ms']:.1f} ms "
+            f"({discard['other_processes_cores']:.2f} cores) | | |",
+        ]
     lines += [
         "",
         f"Run time {results['elapsed_s'] / 60:.1f} min"
@@ -173,10 +194,11 @@ def main() -> None:
     )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=["publication", "consultation"], help="run one phase only")
+    parser.add_argument("--only", choices=["publication", "consultation", "intake"], help="run one phase only")
     parser.add_argument("--connections", type=int, default=8, help="publication: concurrent connections")
-    parser.add_argument("--warmup", type=float, default=3.0, help="publication: warm-up seconds")
-    parser.add_argument("--duration", type=float, default=15.0, help="publication: measured seconds")
+    parser.add_argument("--warmup", type=float, default=3.0, help="publication, intake: warm-up seconds")
+    parser.add_argument("--duration", type=float, default=15.0, help="publication, intake: measured seconds")
+    parser.add_argument("--intake-connections", type=int, default=4, help="intake: concurrent SMTP sessions")
     parser.add_argument(
         "--messages", type=int, default=1_000_000, help="consultation: messages over the e-Boxes"
     )
@@ -238,6 +260,23 @@ def main() -> None:
                 str(args.big_requests),
                 "--warmup-requests",
                 str(args.warmup_requests),
+            ],
+        )
+    if args.only in (None, "intake"):
+        var_dir = VAR_BENCH / "intake"
+        shutil.rmtree(var_dir, ignore_errors=True)
+        var_dir.mkdir(parents=True)
+        log("intake phase")
+        results["intake"] = common.run_phase(
+            "intake",
+            var_dir,
+            [
+                "--intake-connections",
+                str(args.intake_connections),
+                "--warmup",
+                str(args.warmup),
+                "--duration",
+                str(args.duration),
             ],
         )
     results["elapsed_s"] = time.monotonic() - started
