@@ -169,11 +169,11 @@ def poll(source_id: int, deliver=None, *, due_only: bool = False, batch: int | N
         exists = ImapSource.objects.filter(pk=source_id).exists()
         return PollResult(source_id, "busy" if exists else "missing")
     source = ImapSource.objects.get(pk=source_id)
-    deliver = deliver or import_string(settings.COFFRE_IMAP_DELIVER)
     batch = batch or settings.COFFRE_IMAP_BATCH
     password = ""
     counts = {"delivered": 0, "skipped": 0, "more": False, "reset": False}
     try:
+        deliver = deliver or _configured_deliver()
         password = credentials.unseal(source.password_sealed)
         client = connect(source, password)
         try:
@@ -193,6 +193,13 @@ def poll(source_id: int, deliver=None, *, due_only: bool = False, batch: int | N
         return PollResult(source_id, "error", counts["delivered"], counts["skipped"], False, counts["reset"], error)
     services.record_success(source_id, token, more=counts["more"])
     return PollResult(source_id, "ok", counts["delivered"], counts["skipped"], counts["more"], counts["reset"])
+
+
+def _configured_deliver():
+    try:
+        return import_string(settings.COFFRE_IMAP_DELIVER)
+    except ImportError as exc:
+        raise PollError(f"the intake {settings.COFFRE_IMAP_DELIVER} cannot be loaded: {exc}") from None
 
 
 class _DeliveryFailed(Exception):

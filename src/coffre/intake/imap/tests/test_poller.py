@@ -33,10 +33,11 @@ class Sink:
                 for raw, _envelope in self.received]
 
 
-def test_new_mails_are_delivered_once_in_order(mailbox, add_source):
+def test_new_mails_are_delivered_once_in_order(mailbox, add_source, caplog):
     mailbox.append(mail(1), mail(2), mail(3))
     source = add_source(mailbox)
     sink = Sink()
+    caplog.set_level(logging.DEBUG)
 
     first = poller.poll(source.pk, sink)
     second = poller.poll(source.pk, sink)
@@ -45,6 +46,7 @@ def test_new_mails_are_delivered_once_in_order(mailbox, add_source):
     assert sink.subjects == ["Facture 1", "Facture 2", "Facture 3"]
     source.refresh_from_db()
     assert (source.last_uid, source.delivered, source.failures, source.last_error) == (3, 3, 0, "")
+    assert "LOGIN" in caplog.text and mailbox.password not in caplog.text  # imapclient's log, redacted
 
 
 def test_mails_arriving_later_are_picked_up(mailbox, add_source):
@@ -233,3 +235,14 @@ def test_retry_delay_doubles_up_to_the_maximum(settings):
     settings.COFFRE_IMAP_POLL_INTERVAL, settings.COFFRE_IMAP_RETRY_MAX = 100, 1000
     for failures, nominal in ((1, 100), (2, 200), (4, 800), (5, 1000), (40, 1000)):
         assert nominal * 0.75 <= retry_delay(failures).total_seconds() <= nominal
+
+
+def test_an_intake_that_cannot_be_loaded_is_a_clear_error(mailbox, add_source, settings):
+    settings.COFFRE_IMAP_DELIVER = "coffre.intake.nowhere.receive"
+    source = add_source(mailbox)
+
+    result = poller.poll(source.pk)
+
+    assert result.status == "error"
+    assert result.error.startswith("the intake coffre.intake.nowhere.receive cannot be loaded: ")
+    assert ImapSource.objects.get(pk=source.pk).claimed_by == ""
