@@ -255,7 +255,9 @@ def image_type(content: bytes) -> FileType | None:
     if content.startswith(b"RIFF") and content[8:12] == b"WEBP":
         return WEBP
     if content[4:8] == b"ftyp" and content[8:12] in _HEIF_BRANDS:
-        return HEIC
+        box_end = min(int.from_bytes(content[:4], "big"), 256)
+        if b"avif" not in content[16:box_end]:  # an AVIF image may carry the generic brand mif1
+            return HEIC
     return None
 
 

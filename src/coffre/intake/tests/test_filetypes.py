@@ -85,3 +85,8 @@ def test_text_types(content, name, declared, expected):
 ])
 def test_refused_text(content, name, declared, code):
     assert classify(content, name, declared).code == code
+
+
+def test_heif_brands_and_avif():
+    assert filetypes.image_type(b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic") is filetypes.HEIC
+    assert filetypes.image_type(b"\x00\x00\x00\x1cftypmif1\x00\x00\x00\x00mif1avifmiaf") is None
