@@ -13,4 +13,5 @@ def test_the_project_schedule_enqueues_its_maintenance_tasks(db, clock):
         "coffre.mailbox.tasks.cleanup_orphan_blobs",
         "coffre.oauth.tasks.purge_expired_oauth_records",
         "coffre.outbox.tasks.enqueue_due_mail",
+        "coffre.intake.imap.tasks.poll_due_sources",
     }
