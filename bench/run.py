@@ -6,6 +6,9 @@ Phases run in processes of their own, each with Django pointed at its own var di
 - publication: a fresh database; publication throughput against the bare upload endpoint;
 - consultation: the cached 1M-message database (generated on first use, ``dataset.py``);
   message list and text search latency against the raw SQL of the same queries;
+- nightly: the cached 1M-enterprise, 5M-event database (``nightly.py``), copied; the night's
+  follow-up events and digests against a raw SQL pass over the same events.
+  ``BENCH_NIGHTLY_SCALE=0.01`` (or the ``--nightly-*`` options) makes it smaller for a quick run.
 - intake: mails with a 100 kB PDF over real SMTP to Coffre's SMTP server, extraction and store
   (``intake.py``) against the same server discarding the same mails.
 
@@ -44,6 +47,16 @@ def _phase(args) -> None:
         import consultation
 
         result = consultation.run(var_dir, args)
+    elif args.phase == "nightly-dataset":
+        import nightly
+
+        result = nightly.generate(
+            var_dir / "coffre.sqlite3", args.nightly_enterprises, args.nightly_events, args.nightly_days
+        )
+    elif args.phase == "nightly":
+        import nightly
+
+        result = nightly.run(var_dir, Path(args.dataset_dir))
     elif args.phase == "intake":
         import intake
 
@@ -119,6 +132,24 @@ def render(results: dict) -> str:
             f"| Server CPU per list / search request (other processes meanwhile: up to "
             f"{others:.2f} cores) | {cpu} | | | |"
         )
+    nightly = results.get("nightly")
+    if nightly:
+        data, coffre, limit = results["nightly_dataset"], nightly["coffre"], nightly["limit"]
+        scale = f"{data['enterprises'] / 1e6:g}M enterprises, {data['events'] / 1e6:.3g}M events"
+        lines += [
+            f"| Nightly notifications ({scale}; the night: {coffre['window_events']} events after the last "
+            f"run, {limit['due_rows']} follow-ups due; {coffre['reminders']} reminders and {coffre['alerts']} "
+            f"expiry alerts emitted, {coffre['digests']} digests queued) | {coffre['seconds']:.1f} s "
+            f"(follow-ups {coffre['follow_ups_seconds']:.1f} s; CPU {coffre['cpu_seconds']:.1f} s) | "
+            f"raw SQL: reading the same events {limit['read_seconds']:.2f} s + writing the same "
+            f"{limit['rows_written']} rows {limit['write_seconds']:.2f} s = {limit['seconds']:.2f} s | "
+            f"{coffre['seconds'] / limit['seconds']:.0f}x | {_aim(coffre['seconds'] <= 300, '<= 5 min')} |",
+            f"| Nightly notifications: memory (peak heap, i.e. Python and SQLite's page cache / peak RSS "
+            f"with the mapped database) | {coffre['peak_heap_mb']:.0f} MB ({coffre['heap_at_start_mb']:.0f} MB "
+            f"at start) / {coffre['peak_rss_mb']:.0f} MB | | | constant: batches |",
+            f"| Nightly notifications, per digest queued | "
+            f"{coffre['seconds'] / max(coffre['digests'], 1) * 1000:.2f} ms | | | |",
+        ]
     intake = results.get("intake")
     if intake:
         extract, discard = intake["extract"], intake["discard"]
@@ -140,6 +171,11 @@ def render(results: dict) -> str:
         + (
             f" (data set generated in {results['dataset']['generated_s'] / 60:.1f} min)"
             if results.get("dataset", {}).get("generated_now")
+            else ""
+        )
+        + (
+            f" (nightly data set generated in {results['nightly_dataset']['generated_s'] / 60:.1f} min)"
+            if results.get("nightly_dataset", {}).get("generated_now")
             else ""
         )
         + ".",
@@ -188,13 +224,43 @@ def ensure_dataset(args) -> dict:
     }
 
 
+def ensure_nightly_dataset(args) -> dict:
+    """The cached data set of the nightly bench, generated first if missing."""
+    import nightly
+
+    key = f"v{nightly.VERSION}-{args.nightly_enterprises}e-{args.nightly_events}ev-{args.nightly_days}d"
+    final = VAR_BENCH / f"nightly-{key}"
+    described = final / "dataset.json"
+    generated_now = False
+    if not described.exists():
+        partial = VAR_BENCH / f"nightly-{key}.partial"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        log(f"generating the nightly data set {key} (cached in {final.relative_to(common.ROOT)})")
+        description = common.run_phase(
+            "nightly-dataset",
+            partial,
+            ["--nightly-enterprises", str(args.nightly_enterprises), "--nightly-events", str(args.nightly_events),
+             "--nightly-days", str(args.nightly_days)],
+        )
+        (partial / "dataset.json").write_text(json.dumps(description))
+        shutil.rmtree(final, ignore_errors=True)
+        partial.rename(final)
+        generated_now = True
+    else:
+        log(f"reusing the nightly data set {key}")
+    return {"dir": str(final), "key": key, "generated_now": generated_now, **json.loads(described.read_text())}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=["publication", "consultation", "intake"], help="run one phase only")
+    parser.add_argument(
+        "--only", choices=["publication", "consultation", "nightly", "intake"], help="run one phase only"
+    )
     parser.add_argument("--connections", type=int, default=8, help="publication: concurrent connections")
     parser.add_argument("--warmup", type=float, default=3.0, help="publication, intake: warm-up seconds")
     parser.add_argument("--duration", type=float, default=15.0, help="publication, intake: measured seconds")
@@ -216,6 +282,17 @@ def main() -> None:
     parser.add_argument(
         "--warmup-requests", type=int, default=50, help="consultation: unrecorded first requests"
     )
+    scale = float(os.environ.get("BENCH_NIGHTLY_SCALE", "1"))
+    parser.add_argument(
+        "--nightly-enterprises", type=int, default=max(100, round(1_000_000 * scale)),
+        help="nightly: enterprises (default 1M x BENCH_NIGHTLY_SCALE)",
+    )
+    parser.add_argument(
+        "--nightly-events", type=int, default=max(1000, round(5_000_000 * scale)),
+        help="nightly: events of the history (default 5M x BENCH_NIGHTLY_SCALE)",
+    )
+    parser.add_argument("--nightly-days", type=int, default=30, help="nightly: days of history")
+    parser.add_argument("--dataset-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
         _phase(args)
@@ -261,6 +338,17 @@ def main() -> None:
                 "--warmup-requests",
                 str(args.warmup_requests),
             ],
+        )
+    if args.only in (None, "nightly"):
+        import nightly
+
+        results["nightly_dataset"] = ensure_nightly_dataset(args)
+        run_dir = VAR_BENCH / "nightly-run"
+        log("nightly phase: copying the data set")
+        nightly.copy_dataset(Path(results["nightly_dataset"]["dir"]), run_dir)
+        log("nightly phase")
+        results["nightly"] = common.run_phase(
+            "nightly", run_dir, ["--dataset-dir", results["nightly_dataset"]["dir"]]
         )
     if args.only in (None, "intake"):
         var_dir = VAR_BENCH / "intake"

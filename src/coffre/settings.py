@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "coffre.mailbox",
     "coffre.events",
     "coffre.outbox",
+    "coffre.notifications",
     "coffre.smtpd",
     "coffre.oauth",
     "coffre.api",
@@ -203,6 +204,13 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Notifications (docs/notifications.md): when the nightly digest runs (a cron expression read in
+# COFFRE_DIGEST_TIMEZONE), how long instant alerts wait to group arrivals, and how often the
+# catch-up looks for alerts a lost wake-up left and for a digest run whose worker died.
+COFFRE_DIGEST_CRON = env_str("COFFRE_DIGEST_CRON", "0 2 * * *") or "0 2 * * *"
+COFFRE_DIGEST_TIMEZONE = env_str("COFFRE_DIGEST_TIMEZONE", "Europe/Brussels") or "Europe/Brussels"
+COFFRE_INSTANT_ALERT_DELAY = env_int("COFFRE_INSTANT_ALERT_DELAY", 30, minimum=0)
+COFFRE_NOTIFICATIONS_CATCH_UP = env_int("COFFRE_NOTIFICATIONS_CATCH_UP", 60, minimum=5)
 # Periodic tasks enqueued by `coffre scheduler` (coffre.scheduler.schedules): name ->
 # {"task": "dotted.path.to.task", "every": seconds} or {"task": ..., "cron": "0 2 * * *",
 # "timezone": "Europe/Brussels"}.
@@ -211,6 +219,11 @@ COFFRE_PERIODIC_TASKS: dict[str, dict] = {
     "cleanup-orphan-blobs": {"task": "coffre.mailbox.tasks.cleanup_orphan_blobs", "every": 15 * 60},
     # Used JWT ids and expired access tokens.
     "purge-oauth-records": {"task": "coffre.oauth.tasks.purge_expired_oauth_records", "every": 10 * 60},
+    # Follow-up events and the digests of the night.
+    "nightly-digest": {"task": "coffre.notifications.tasks.nightly_digest", "cron": COFFRE_DIGEST_CRON,
+                       "timezone": COFFRE_DIGEST_TIMEZONE},
+    "notifications-catch-up": {"task": "coffre.notifications.tasks.notifications_catch_up",
+                               "every": COFFRE_NOTIFICATIONS_CATCH_UP},
     # Outgoing mail whose retry time has come, or whose delivery task was lost (docs/mail.md).
     "deliver-due-mail": {"task": "coffre.outbox.tasks.enqueue_due_mail", "every": 60},
     # Mailboxes polled over IMAP whose next attempt has come (docs/intake-documents.md).

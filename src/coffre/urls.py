@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("coffre.accounts.urls")),
     path("e/<str:cbe>/", include("coffre.mailbox.urls")),
     path("operator/", include("coffre.outbox.urls")),
+    path("", include("coffre.notifications.urls")),
 ]
 
 if settings.COFFRE_BENCH:  # `make bench` only: the bare upload endpoint it compares publication to

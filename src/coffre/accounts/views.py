@@ -43,6 +43,7 @@ from coffre.accounts.views_common import (
     set_language_cookie,
     web_actor,
 )
+from coffre.notifications.forms import instant_alerts_form
 
 PENDING_LOGIN = "coffre_pending_login"  # a person who gave the right password, before the code
 PENDING_LOGIN_SECONDS = 300
@@ -325,5 +326,6 @@ def settings_page(request):
             for membership in selectors.memberships_of(person)
         ],
         "register_url": reverse("accounts:register_enterprise"),
+        "alerts_form": instant_alerts_form(person),
     }
     return render(request, "accounts/settings.html", context)

@@ -354,47 +354,17 @@ def run(
 
     def send(label: str, case) -> None:
         contract_operation = contract.operation(operation_of[label].method, operation_of[label].path)
-        result.cases += 1
-        try:
-            response = case.call(base_url=instance.root, session=session, headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            result.statuses[label]["no answer"] += 1
-            result.server_errors.append(Finding(label, "no answer", type(exc).__name__, _redacted_curl(case)))
+        response = exchange(result, contract, contract_operation, label, case, instance.root, session, headers)
+        if response is None:
             return
-        status = response.status_code
-        result.statuses[label][status] += 1
-        content_type = (response.headers.get("content-type") or [""])[0]
-        if 400 <= status < 500:
-            result.refusals[label][_reason(status, response.content)] += 1
-            problems = _status_message_problems(contract, content_type, response.content)
-            if problems:
-                result.not_status_messages.append(
-                    Finding(
-                        label,
-                        f"{case.method.upper()} {status}",
-                        "; ".join(problems[:2]),
-                        _redacted_curl(case),
-                    )
-                )
-        if status >= 500:
-            result.server_errors.append(Finding(label, status, response.text[:300], _redacted_curl(case)))
-            return
-        if label == PUBLISH and status == 201 and isinstance(case.body, dict):
+        if label == PUBLISH and response.status_code == 201 and isinstance(case.body, dict):
             description = _json_or_none(case.body.get("messageToPublish"))
             recipient = ((description or {}).get("recipient") or {}).get("eboxIdValue")
             if isinstance(recipient, str):
                 known.publications.append(
                     (json.loads(response.content)["messageId"], recipient.rjust(10, "0"))
                 )
-        documented, _ = contract_operation.response_schema(status)
-        if not documented or case.method.upper() != contract_operation.method:
-            result.undocumented[label][f"{case.method.upper()} {status}"] += 1
-            return
-        problems = contract.check_response(contract_operation, status, content_type, response.content)
-        if problems:
-            result.schema_findings.append(
-                Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case))
-            )
+        check_answer(result, contract, contract_operation, label, case, response)
 
     operation_of = {
         label: contract.operation(operation.method, operation.path) for label, operation in operations.items()
@@ -560,3 +530,42 @@ def _distinct(findings: list[Finding], limit: int = 10) -> list[Finding]:
             seen.add(key)
             kept.append(finding)
     return kept[:limit]
+
+
+def exchange(result: FuzzResult, contract, contract_operation, label: str, case, root: str, session, headers):
+    """Send one case and count its answer: refusals must be StatusMessages, 5xx and no answer are
+    server errors. Returns the response, or None when there is nothing more to check."""
+    result.cases += 1
+    try:
+        response = case.call(base_url=root, session=session, headers=headers, timeout=TIMEOUT)
+    except requests.RequestException as exc:
+        result.statuses[label]["no answer"] += 1
+        result.server_errors.append(Finding(label, "no answer", type(exc).__name__, _redacted_curl(case)))
+        return None
+    status = response.status_code
+    result.statuses[label][status] += 1
+    content_type = (response.headers.get("content-type") or [""])[0]
+    if 400 <= status < 500:
+        result.refusals[label][_reason(status, response.content)] += 1
+        problems = _status_message_problems(contract, content_type, response.content)
+        if problems:
+            result.not_status_messages.append(
+                Finding(label, f"{case.method.upper()} {status}", "; ".join(problems[:2]), _redacted_curl(case))
+            )
+    if status >= 500:
+        result.server_errors.append(Finding(label, status, response.text[:300], _redacted_curl(case)))
+        return None
+    return response
+
+
+def check_answer(result: FuzzResult, contract, contract_operation, label: str, case, response) -> None:
+    """An answer the contract documents must match its schema; others are counted as undocumented."""
+    status = response.status_code
+    content_type = (response.headers.get("content-type") or [""])[0]
+    documented, _ = contract_operation.response_schema(status)
+    if not documented or case.method.upper() != contract_operation.method:
+        result.undocumented[label][f"{case.method.upper()} {status}"] += 1
+        return
+    problems = contract.check_response(contract_operation, status, content_type, response.content)
+    if problems:
+        result.schema_findings.append(Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case)))

@@ -22,8 +22,7 @@ from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 
-from coffre.conformance.fuzz import MODES, TIMEOUT, Finding, FuzzResult, _distinct, _reason, _redacted_curl
-from coffre.conformance.fuzz import _status_message_problems
+from coffre.conformance.fuzz import MODES, FuzzResult, _distinct, check_answer, exchange
 from coffre.conformance.live_events import EVENTS_BASE, PAGE_MAX
 from coffre.conformance.report import Report
 from coffre.conformance.server import Instance, Server
@@ -127,41 +126,9 @@ def run(
     }
 
     def send(label: str, case) -> None:
-        contract_operation = operation_of[label]
-        result.cases += 1
-        try:
-            response = case.call(base_url=root, session=session, headers=headers, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            result.statuses[label]["no answer"] += 1
-            result.server_errors.append(Finding(label, "no answer", type(exc).__name__, _redacted_curl(case)))
-            return
-        status = response.status_code
-        result.statuses[label][status] += 1
-        content_type = (response.headers.get("content-type") or [""])[0]
-        if 400 <= status < 500:
-            result.refusals[label][_reason(status, response.content)] += 1
-            problems = _status_message_problems(contract, content_type, response.content)
-            if problems:
-                result.not_status_messages.append(
-                    Finding(
-                        label,
-                        f"{case.method.upper()} {status}",
-                        "; ".join(problems[:2]),
-                        _redacted_curl(case),
-                    )
-                )
-        if status >= 500:
-            result.server_errors.append(Finding(label, status, response.text[:300], _redacted_curl(case)))
-            return
-        documented, _ = contract_operation.response_schema(status)
-        if not documented or case.method.upper() != contract_operation.method:
-            result.undocumented[label][f"{case.method.upper()} {status}"] += 1
-            return
-        problems = contract.check_response(contract_operation, status, content_type, response.content)
-        if problems:
-            result.schema_findings.append(
-                Finding(label, status, "; ".join(problems[:3]), _redacted_curl(case))
-            )
+        response = exchange(result, contract, operation_of[label], label, case, root, session, headers)
+        if response is not None:
+            check_answer(result, contract, operation_of[label], label, case, response)
 
     for label, operation in operations.items():
         generation = schema.config.generation_for(operation=operation, phase="coverage")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from coffre.events.models import Event, EventType
 
@@ -104,6 +104,17 @@ def new_documents(arrived: list[tuple], now: dt.datetime) -> None:
             for message, facts in arrived
         ]
     )
+    # Instant alerts (coffre.notifications) once the arrival is committed; robust: a failure there
+    # must not turn a stored publication into an error (the periodic catch-up sends them anyway).
+    enterprise_ids = sorted({facts.enterprise_id for _, facts in arrived})
+    # (a function, not a partial: Django names the callback by its __qualname__ when it fails)
+    transaction.on_commit(lambda: _wake_instant_alerts(enterprise_ids), robust=True)
+
+
+def _wake_instant_alerts(enterprise_ids: list[int]) -> None:
+    from coffre.notifications.services_alerts import wake  # notifications reads events: import late
+
+    wake(enterprise_ids)
 
 
 def document_read(message, now: dt.datetime) -> None:

@@ -34,3 +34,20 @@ def test_the_two_factor_command_is_the_one_that_ran(db, monkeypatch):
     assert "accountant: e-mail sophie.lebrun@fidu-lebrun.example, password " in text
     elsewhere = demo_output(monkeypatch, "/usr/lib/python3/dist-packages/pytest")
     assert "two-factor code: coffre demo-totp " in elsewhere
+
+
+def test_the_demo_leaves_a_digest_in_the_outbox_and_says_where(db, monkeypatch):
+    from coffre.notifications.models import Digest
+    from coffre.outbox.models import OutgoingMail
+
+    text = demo_output(monkeypatch, ".venv/bin/coffre")
+    (mail,) = OutgoingMail.objects.filter(purpose="digest")
+    assert mail.to_address == "marie.dupont@boulangerie-dupont.example"
+    assert "5 new documents" in mail.text and "Croissant au beurre" in mail.text
+    assert Digest.objects.get(mail=mail).enterprise.cbe == "0456789034"
+    assert "1 nightly digest e-mail(s) queued now" in text
+    assert "/outbox/ (written by `coffre run`'s worker)" in text
+    assert "on the outbox page above" in text and "operator/outbox/" in text and "/genuine/" in text
+    again = demo_output(monkeypatch, ".venv/bin/coffre")
+    assert "no new nightly digest" in again
+    assert OutgoingMail.objects.filter(purpose="digest").count() == 1

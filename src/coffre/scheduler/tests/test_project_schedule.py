@@ -12,6 +12,7 @@ def test_the_project_schedule_enqueues_its_maintenance_tasks(db, clock):
     assert enqueued == {
         "coffre.mailbox.tasks.cleanup_orphan_blobs",
         "coffre.oauth.tasks.purge_expired_oauth_records",
+        "coffre.notifications.tasks.notifications_catch_up",
         "coffre.outbox.tasks.enqueue_due_mail",
         "coffre.intake.imap.tasks.poll_due_sources",
-    }
+    }  # the nightly digest is not due at 10:00 (coffre.notifications.tests.test_tasks)

@@ -180,6 +180,7 @@ class Command(BaseCommand):
                              "certificate": str(directory / f"{name}.cert.pem")}
         published = _publish_documents({"ONSS": clients["sender"]["client_id"],
                                         "SPF": clients["spf-sender"]["client_id"]})
+        digests = _notifications()
         summary = {"admin": {"email": ADMIN_EMAIL, "password": password}, "clients": clients,
                    "demo_enterprise": BAKERY, "documents_published": published, "people": people}
         (directory / "credentials.json").write_text(json.dumps(summary, indent=2))
@@ -197,7 +198,41 @@ class Command(BaseCommand):
                       for name, info in clients.items())
             + f"  Portal: {portal_url()}accounts/login/ (once `coffre run` listens), the bakery's people:\n"
             + "".join(_person_line(person) for person in people)
+            + _digest_lines(digests)
         )
+
+
+DEMO_PHRASE = "Croissant au beurre"
+
+
+def _notifications() -> int:
+    """The bakery's anti-phishing phrase, Luc's instant alerts, and the digest of the demo's
+    documents sent at once, as the night would (once a day: later runs find nothing new)."""
+    from coffre.accounts.models import Enterprise, User
+    from coffre.mailbox.models import Ebox
+    from coffre.notifications import services as notifications
+    from coffre.notifications.services_alerts import set_instant_alerts
+
+    bakery = Enterprise.objects.get(cbe=BAKERY)
+    Ebox.objects.filter(enterprise=bakery, anti_phishing_phrase="").update(anti_phishing_phrase=DEMO_PHRASE)
+    set_instant_alerts(User.objects.get(email=demo_people.PEOPLE[1][0]), [bakery], ACTOR)
+    return notifications.run_nightly().digests
+
+
+def _digest_lines(digests: int) -> str:
+    outbox = Path(settings.EMAIL_FILE_PATH) if hasattr(settings, "EMAIL_FILE_PATH") else None
+    where = (
+        f"files in {outbox}/ (written by `coffre run`'s worker)" if outbox else "sent through the SMTP relay"
+    )
+    done = (
+        f"{digests} nightly digest e-mail(s) queued now, as the night at 02:00 would"
+        if digests else "no new nightly digest (tonight's was made, or nothing new arrived)"
+    )
+    return (
+        f"  Notifications: {done}; the outgoing mails are {where}\n"
+        f"    and on the outbox page above. Check a mail's reference code at {portal_url()}genuine/;\n"
+        f"    Luc gets an instant alert for each new document.\n"
+    )
 
 
 def portal_url() -> str:
