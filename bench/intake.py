@@ -35,7 +35,11 @@ class SmtpServer:
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [PYTHON, str(BENCH_DIR / "intake_server.py"), "--mode", self.mode, "--port", str(self.port)],
-            env=phase_env(self.var_dir), cwd=ROOT, stdout=subprocess.PIPE, stderr=self._log)
+            env=phase_env(self.var_dir),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+        )
         line = self.process.stdout.readline()
         if line.strip() != b"ready":
             self.__exit__()
@@ -72,7 +76,9 @@ def _load(server: SmtpServer, plan: dict, var_dir: Path) -> dict:
     result["client_cpu_ms"] = result["client_cpu_s"] / max(1, result["mails_total"]) * 1000
     if result["errors"] or result["refused"]:
         lines = server.log_path.read_text(errors="replace").splitlines()
-        raise SystemExit(f"intake bench ({server.mode}): mails refused: {result['errors']}\n" + "\n".join(lines[-60:]))
+        raise SystemExit(
+            f"intake bench ({server.mode}): mails refused: {result['errors']}\n" + "\n".join(lines[-60:])
+        )
     result.update(latency_summary(result.pop("latencies")))
     return result
 
@@ -82,8 +88,14 @@ def run(var_dir: Path, connections: int, warmup_s: float, duration_s: float) -> 
 
     pdf_path = var_dir / "bench-invoice.pdf"
     _pdf_template(pdf_path)
-    plan = {"connections": connections, "warmup_s": warmup_s, "duration_s": duration_s,
-            "pdf_path": str(pdf_path), "marker": MARKER, "recipient": RECIPIENT}
+    plan = {
+        "connections": connections,
+        "warmup_s": warmup_s,
+        "duration_s": duration_s,
+        "pdf_path": str(pdf_path),
+        "marker": MARKER,
+        "recipient": RECIPIENT,
+    }
     results = {}
     for number, mode in enumerate(("discard", "extract")):
         log(f"intake: SMTP, {mode} route, {connections} connections, {warmup_s:g}+{duration_s:g} s")
@@ -93,5 +105,9 @@ def run(var_dir: Path, connections: int, warmup_s: float, duration_s: float) -> 
     leftovers = [path.name for path in spool.glob("spool-*")] if spool.exists() else []
     if leftovers:
         raise SystemExit(f"intake bench: {len(leftovers)} spool files left behind")
-    return {"connections": connections, "pdf_bytes": pdf_path.stat().st_size,
-            "mail_bytes": results["extract"]["mail_bytes"], **results}
+    return {
+        "connections": connections,
+        "pdf_bytes": pdf_path.stat().st_size,
+        "mail_bytes": results["extract"]["mail_bytes"],
+        **results,
+    }

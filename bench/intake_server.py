@@ -17,13 +17,11 @@ on this branch; docs/benchmarks.md says how to bench it once it is.
 
 import argparse
 import asyncio
+import os
 import signal
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import common  # noqa: E402
+import common
 
 
 class DiscardRoute:
@@ -63,8 +61,6 @@ def main() -> None:
     parser.add_argument("--mode", choices=["extract", "discard"], required=True)
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
-    import os
-
     common.setup_django(Path(os.environ["COFFRE_VAR_DIR"]))
     from coffre.smtpd.server import Handler, start_server
 
@@ -75,7 +71,9 @@ def main() -> None:
         loop = asyncio.get_running_loop()
         loop.add_signal_handler(signal.SIGTERM, stop.set)
         loop.add_signal_handler(signal.SIGINT, stop.set)
-        server = await start_server(Handler(routes=[route], max_recipients=5), host="127.0.0.1", port=args.port)
+        server = await start_server(
+            Handler(routes=[route], max_recipients=5), host="127.0.0.1", port=args.port
+        )
         print("ready", flush=True)
         await stop.wait()
         server.close()

@@ -42,7 +42,7 @@ def run(plan: dict) -> dict:
     template = open(plan["pdf_path"], "rb").read()
     marker = plan["marker"].encode()
     at = template.index(marker)
-    prefix, suffix, width = template[:at], template[at + len(marker):], len(marker)
+    prefix, suffix, width = template[:at], template[at + len(marker) :], len(marker)
     counter = iter(range(plan.get("first_number", 0), 10**12))
     lock = threading.Lock()
     start = time.monotonic()
@@ -90,7 +90,9 @@ def run(plan: dict) -> dict:
         thread.join()
     cpu_after = os.times()
     measured = [record for record in records if record[0] >= measure_from]
-    window = max(stop_at, max((sent + latency for sent, latency, _ in measured), default=stop_at)) - measure_from
+    window = (
+        max(stop_at, max((sent + latency for sent, latency, _ in measured), default=stop_at)) - measure_from
+    )
     accepted = [latency for _, latency, ok in measured if ok]
     return {
         "accepted": len(accepted),

@@ -10,8 +10,27 @@ standard library's tolerant ``html.parser``; it never raises for what the HTML h
 import re
 from html.parser import HTMLParser
 
-_BLOCKS = {"p", "div", "ul", "ol", "table", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr",
-           "section", "article", "header", "footer", "address"}
+_BLOCKS = {
+    "p",
+    "div",
+    "ul",
+    "ol",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "hr",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "address",
+}
 _LINES = {"br", "tr", "li", "dd", "dt"}  # end a line, without a blank line
 _DROPPED = {"script", "style", "head", "title", "template", "noscript", "object", "iframe", "svg"}
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)+")
@@ -56,7 +75,10 @@ class _TextOf(HTMLParser):
             self.parts.append("\n")
         elif tag == "a" and self.link:
             text = "".join(self.link_text).strip()
-            if self.link.startswith(("http://", "https://", "mailto:")) and self.link.removeprefix("mailto:") != text:
+            if (
+                self.link.startswith(("http://", "https://", "mailto:"))
+                and self.link.removeprefix("mailto:") != text
+            ):
                 self.parts.append(f" <{self.link}>")
             self.link = None
 

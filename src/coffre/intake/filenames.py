@@ -17,8 +17,17 @@ from coffre.intake.filetypes import KNOWN_EXTENSIONS, FileType
 
 _FORBIDDEN = re.compile(r'[<>:"/\\|?*]')
 _SPACES = re.compile(r"\s+")
-_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$", "CLOCK$",
-             *(f"COM{n}" for n in "123456789¹²³"), *(f"LPT{n}" for n in "123456789¹²³")}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    "CONIN$",
+    "CONOUT$",
+    "CLOCK$",
+    *(f"COM{n}" for n in "123456789¹²³"),
+    *(f"LPT{n}" for n in "123456789¹²³"),
+}
 _REMOVED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 _SPACE_CONTROLS = "\t\n\r\x0b\x0c"
 MAX_BYTES = 255
@@ -46,14 +55,15 @@ def _clean_component(text: str, *, path: bool = True) -> str:
 
 
 def _truncate(stem: str, room_chars: int, room_bytes: int) -> str:
-    stem = stem[:max(room_chars, 0)]
+    stem = stem[: max(room_chars, 0)]
     while len(stem.encode("utf-8")) > room_bytes:
         stem = stem[:-1]
     return stem.rstrip(" .")
 
 
-def safe_filename(name: str | None, file_type: FileType, *, fallback: str | None = None,
-                  max_length: int = 120) -> str:
+def safe_filename(
+    name: str | None, file_type: FileType, *, fallback: str | None = None, max_length: int = 120
+) -> str:
     """A harmless name for a document of ``file_type``, from the sender's ``name``.
 
     ``fallback`` (e.g. the subject) gives the name when ``name`` is empty or nothing of it is
@@ -91,7 +101,9 @@ def unique_filename(name: str, taken: set[str], *, max_length: int = 120) -> str
     while True:
         marker = f" ({number})"
         room = max_length - len(marker) - len(extension) - 1
-        candidate = f"{_truncate(stem, room, MAX_BYTES - len(marker) - len(extension) - 1)}{marker}.{extension}"
+        candidate = (
+            f"{_truncate(stem, room, MAX_BYTES - len(marker) - len(extension) - 1)}{marker}.{extension}"
+        )
         if candidate.lower() not in taken:
             return candidate
         number += 1

@@ -61,30 +61,58 @@ TXT = FileType("text/plain", "txt", ("text", "log"))
 XML = FileType("application/xml", "xml")
 ZIP = FileType("application/zip", "zip")
 
-ACCEPTED = (PDF, JPEG, PNG, GIF, TIFF, WEBP, HEIC, DOCX, XLSX, PPTX, ODT, ODS, ODP, DOC, XLS, PPT, RTF,
-            CSV, TXT, XML, ZIP)
+ACCEPTED = (
+    PDF,
+    JPEG,
+    PNG,
+    GIF,
+    TIFF,
+    WEBP,
+    HEIC,
+    DOCX,
+    XLSX,
+    PPTX,
+    ODT,
+    ODS,
+    ODP,
+    DOC,
+    XLS,
+    PPT,
+    RTF,
+    CSV,
+    TXT,
+    XML,
+    ZIP,
+)
 IMAGES = (JPEG, PNG, GIF, TIFF, WEBP, HEIC)
 
 # Refused by name, whatever the content: what Windows, macOS or a desktop would run or install.
-EXECUTABLE_EXTENSIONS = frozenset("""
+EXECUTABLE_EXTENSIONS = frozenset(
+    """
     exe com scr pif cpl dll sys drv ocx msi msp mst msix msixbundle appx appxbundle appinstaller
     application appref-ms gadget jar jnlp class apk xapk aab ipa app dmg pkg mpkg deb rpm snap
     flatpak run bin elf so dylib lnk url scf inf reg hta chm msc settingcontent-ms library-ms
     search-ms iqy slk xll xla xlam ppa ppam wll vsto cab iso img vhd vhdx
-""".split())
-SCRIPT_EXTENSIONS = frozenset("""
+""".split()
+)
+SCRIPT_EXTENSIONS = frozenset(
+    """
     bat cmd btm js jse mjs cjs vbs vbe vb wsf wsh wsc sct ps1 ps1xml psc1 psd1 psm1 sh bash zsh csh
     ksh fish command tool py pyw pyc pyo pl pm rb php phtml lua tcl applescript scpt workflow
     action ahk au3 kix hta
-""".split())
+""".split()
+)
 MACRO_EXTENSIONS = frozenset("docm dotm xlsm xltm xlsb pptm potm ppsm sldm".split())
-ARCHIVE_EXTENSIONS = frozenset("""
+ARCHIVE_EXTENSIONS = frozenset(
+    """
     zip zipx rar 7z gz tgz gzip bz2 tbz tbz2 xz txz lz lzma tlz zst tzst tar cab arj lzh lha ace
     z sit sitx cpio ar war ear
-""".split())
+""".split()
+)
 ACTIVE_EXTENSIONS = frozenset("html htm xhtml shtml mht mhtml svg svgz xht".split())
 # Media types that say "program" or "script", refused whatever the content looks like.
-EXECUTABLE_TYPES = frozenset("""
+EXECUTABLE_TYPES = frozenset(
+    """
     application/x-msdownload application/x-msdos-program application/x-ms-installer application/x-msi
     application/x-ms-shortcut application/vnd.microsoft.portable-executable application/x-dosexec
     application/x-executable application/x-elf application/x-mach-binary application/x-sharedlib
@@ -94,14 +122,19 @@ EXECUTABLE_TYPES = frozenset("""
     application/x-javascript text/javascript application/ecmascript text/ecmascript text/vbscript
     application/x-vbscript text/x-python application/x-python-code text/x-perl application/x-perl
     application/x-php application/x-powershell application/hta application/x-bat application/x-msdos-batch
-""".split())
+""".split()
+)
 
 DOCUMENT_EXTENSIONS = frozenset(ext for file_type in ACCEPTED for ext in file_type.extensions)
 # Every extension this table knows: a name whose extension is one of them but not of the type
 # the content is gets the right extension instead (``scan.pdf`` holding a PNG -> ``scan.png``).
 KNOWN_EXTENSIONS = frozenset(
     {ext for file_type in ACCEPTED for ext in file_type.extensions}
-    | EXECUTABLE_EXTENSIONS | SCRIPT_EXTENSIONS | MACRO_EXTENSIONS | ARCHIVE_EXTENSIONS | ACTIVE_EXTENSIONS
+    | EXECUTABLE_EXTENSIONS
+    | SCRIPT_EXTENSIONS
+    | MACRO_EXTENSIONS
+    | ARCHIVE_EXTENSIONS
+    | ACTIVE_EXTENSIONS
     | {"eml", "msg", "json", "ics", "vcf", "bmp", "avif", "mp3", "mp4", "mov"}
 )
 
@@ -137,8 +170,11 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
 # Root CLSIDs of Windows Installer packages, patches and transforms (OLE2 files).
-_MSI_CLSIDS = {"000C1084-0000-0000-C000-000000000046", "000C1086-0000-0000-C000-000000000046",
-               "000C1082-0000-0000-C000-000000000046"}
+_MSI_CLSIDS = {
+    "000C1084-0000-0000-C000-000000000046",
+    "000C1086-0000-0000-C000-000000000046",
+    "000C1082-0000-0000-C000-000000000046",
+}
 _PDF_MAGIC_WITHIN = 1024  # PDF readers accept the header anywhere in the first kilobyte
 _ZIP_HEAD_BYTES = 512  # of each entry of a plain ZIP, to recognise archives and programs inside
 _TEXT_CONTROL_SHARE = 0.01  # more control characters than this and it is not text
@@ -219,8 +255,10 @@ def classify(content: bytes, filename: str | None, declared_type: str, limits) -
         return refusal
     kind = executable_kind(content)
     if kind:
-        return _refuse("script" if kind.startswith("a script") else "executable",
-                       f"its content is {kind}: programs and scripts are refused")
+        return _refuse(
+            "script" if kind.startswith("a script") else "executable",
+            f"its content is {kind}: programs and scripts are refused",
+        )
     if is_pdf(content):
         return Classification(PDF)
     image = image_type(content)
@@ -234,8 +272,10 @@ def classify(content: bytes, filename: str | None, declared_type: str, limits) -
         return classify_zip(content, filename, limits)
     kind = archive_kind(content)
     if kind:
-        return _refuse("archive-format",
-                       f"it is a {kind} archive, which Coffre does not open: send the files themselves or a ZIP")
+        return _refuse(
+            "archive-format",
+            f"it is a {kind} archive, which Coffre does not open: send the files themselves or a ZIP",
+        )
     return _classify_text(content, filename, declared_type)
 
 
@@ -302,9 +342,9 @@ def _jpeg_size(content: bytes) -> tuple[int, int] | None:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:  # markers without a length
             position += 2
             continue
-        length = struct.unpack(">H", content[position + 2:position + 4])[0]
+        length = struct.unpack(">H", content[position + 2 : position + 4])[0]
         if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
-            height, width = struct.unpack(">HH", content[position + 5:position + 9])
+            height, width = struct.unpack(">HH", content[position + 5 : position + 9])
             return (width, height)
         if length < 2:
             return None
@@ -325,10 +365,14 @@ def _classify_ole(content: bytes, filename: str | None) -> Classification:
     names = {entry.lower() for entry in entries}
     tops = {entry.split("/", 1)[0] for entry in names}
     if "encryptedpackage" in names or "encryptioninfo" in names:
-        return _refuse("encrypted", "it is a password-protected office document: Coffre cannot check "
-                                    "what it holds; send it without a password")
-    if tops & {"macros", "_vba_project_cur", "vba"} or any(part == "vba" for entry in names
-                                                           for part in entry.split("/")):
+        return _refuse(
+            "encrypted",
+            "it is a password-protected office document: Coffre cannot check "
+            "what it holds; send it without a password",
+        )
+    if tops & {"macros", "_vba_project_cur", "vba"} or any(
+        part == "vba" for entry in names for part in entry.split("/")
+    ):
         return _refuse("macro", "it is an office document with macros: documents with macros are refused")
     if "worddocument" in names:
         return Classification(DOC)
@@ -337,10 +381,14 @@ def _classify_ole(content: bytes, filename: str | None) -> Classification:
     if "powerpoint document" in names:
         return Classification(PPT)
     if any(name.startswith("__substg1.0_") for name in tops):
-        return _refuse("unsupported", "it is an Outlook message (.msg): forward the mail as an attachment "
-                                      "(.eml) or send its attachments")
-    return _refuse("unsupported", "it is an OLE2 compound file that is not a Word, Excel or PowerPoint "
-                                  "document")
+        return _refuse(
+            "unsupported",
+            "it is an Outlook message (.msg): forward the mail as an attachment "
+            "(.eml) or send its attachments",
+        )
+    return _refuse(
+        "unsupported", "it is an OLE2 compound file that is not a Word, Excel or PowerPoint document"
+    )
 
 
 def classify_zip(content: bytes, filename: str | None, limits) -> Classification:
@@ -357,11 +405,17 @@ def classify_zip(content: bytes, filename: str | None, limits) -> Classification
                 return bomb
             names = {info.filename for info in infos}
             if any(info.flag_bits & 0x1 for info in infos):
-                return _refuse("encrypted", "it is a password-protected ZIP: Coffre cannot check what it "
-                                            "holds; send the files without a password")
+                return _refuse(
+                    "encrypted",
+                    "it is a password-protected ZIP: Coffre cannot check what it "
+                    "holds; send the files without a password",
+                )
             if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):
-                return _refuse("archive-format", "it is a ZIP compressed with a method Coffre does not "
-                                                 "open (only stored and deflated entries)")
+                return _refuse(
+                    "archive-format",
+                    "it is a ZIP compressed with a method Coffre does not "
+                    "open (only stored and deflated entries)",
+                )
             if "[Content_Types].xml" in names:
                 return _classify_ooxml(archive, names)
             if "mimetype" in names:
@@ -377,15 +431,23 @@ def classify_zip(content: bytes, filename: str | None, limits) -> Classification
 
 def _bomb_check(infos, archive_size: int, limits) -> Classification | None:
     if len(infos) > limits.archive_max_entries:
-        return _refuse("archive-bomb", f"it is a ZIP of {len(infos)} entries, more than the "
-                                       f"{limits.archive_max_entries} accepted")
+        return _refuse(
+            "archive-bomb",
+            f"it is a ZIP of {len(infos)} entries, more than the {limits.archive_max_entries} accepted",
+        )
     total = sum(info.file_size for info in infos)
     if total > limits.archive_max_size:
-        return _refuse("archive-bomb", f"it is a ZIP that would expand to {_megabytes(total)}, more than "
-                                       f"the {_megabytes(limits.archive_max_size)} accepted")
+        return _refuse(
+            "archive-bomb",
+            f"it is a ZIP that would expand to {_megabytes(total)}, more than "
+            f"the {_megabytes(limits.archive_max_size)} accepted",
+        )
     if total > limits.archive_max_ratio * max(archive_size, 1) and total > 1024 * 1024:
-        return _refuse("archive-bomb", f"it is a ZIP that would expand {total // max(archive_size, 1)} "
-                                       f"times, more than the {limits.archive_max_ratio} times accepted")
+        return _refuse(
+            "archive-bomb",
+            f"it is a ZIP that would expand {total // max(archive_size, 1)} "
+            f"times, more than the {limits.archive_max_ratio} times accepted",
+        )
     return None
 
 
@@ -409,8 +471,9 @@ def _classify_ooxml(archive: zipfile.ZipFile, names: set[str]) -> Classification
         return Classification(XLSX)
     if "ppt/presentation.xml" in lowered:
         return Classification(PPTX)
-    return _refuse("unsupported", "it is an Office Open XML file that is not a Word, Excel or PowerPoint "
-                                  "document")
+    return _refuse(
+        "unsupported", "it is an Office Open XML file that is not a Word, Excel or PowerPoint document"
+    )
 
 
 _OPENDOCUMENT = {
@@ -424,32 +487,42 @@ def _classify_opendocument(archive: zipfile.ZipFile, names: set[str]) -> Classif
     mimetype = _read_member(archive, "mimetype", 200).strip()
     file_type = _OPENDOCUMENT.get(mimetype)
     if file_type is None:
-        return _refuse("unsupported", "it is an OpenDocument file that is not a text, spreadsheet or "
-                                      "presentation")
-    if any(name.startswith("Scripts/") or (name.startswith("Basic/") and name != "Basic/script-lc.xml")
-           for name in names):
+        return _refuse(
+            "unsupported", "it is an OpenDocument file that is not a text, spreadsheet or presentation"
+        )
+    if any(
+        name.startswith("Scripts/") or (name.startswith("Basic/") and name != "Basic/script-lc.xml")
+        for name in names
+    ):
         return _refuse("macro", "it is an office document with macros: documents with macros are refused")
     return Classification(file_type)
 
 
 def _classify_plain_zip(archive: zipfile.ZipFile, infos, limits) -> Classification:
     if not limits.accept_zip:
-        return _refuse("archive", "it is a ZIP archive: archives are not accepted here; send the files "
-                                  "themselves")
+        return _refuse(
+            "archive", "it is a ZIP archive: archives are not accepted here; send the files themselves"
+        )
     for info in infos:
         if info.is_dir():
             continue
         entry = info.filename.rsplit("/", 1)[-1]
         ext = extension_of(entry)
         if ext in ARCHIVE_EXTENSIONS:
-            return _refuse("nested-archive", f"it is a ZIP holding another archive ({_shown(entry)}): "
-                                             "archives inside archives are refused")
+            return _refuse(
+                "nested-archive",
+                f"it is a ZIP holding another archive ({_shown(entry)}): "
+                "archives inside archives are refused",
+            )
         if ext in EXECUTABLE_EXTENSIONS or ext in SCRIPT_EXTENSIONS or ext in MACRO_EXTENSIONS:
             return _refuse("executable", f"it is a ZIP holding a program or script ({_shown(entry)})")
         head = _read_member(archive, info.filename, _ZIP_HEAD_BYTES)
         if is_zip(head) or archive_kind(head):
-            return _refuse("nested-archive", f"it is a ZIP holding another archive ({_shown(entry)}): "
-                                             "archives inside archives are refused")
+            return _refuse(
+                "nested-archive",
+                f"it is a ZIP holding another archive ({_shown(entry)}): "
+                "archives inside archives are refused",
+            )
         if executable_kind(head):
             return _refuse("executable", f"it is a ZIP holding a program or script ({_shown(entry)})")
     return Classification(ZIP)
@@ -467,8 +540,15 @@ _XML_START = re.compile(r"^\s*<(\?xml|!--|!DOCTYPE|[A-Za-z_])")
 _XML_PROLOG = re.compile(r"\s*(<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^\[>]*(\[.*?\])?\s*>)", re.S)
 _XML_ROOT = re.compile(r"\s*<([A-Za-z_][\w.\-]*:)?([A-Za-z_][\w.\-]*)")
 _ACTIVE_ROOTS = {"html", "svg", "xhtml", "xsl", "stylesheet", "transform"}
-TEXT_TYPES = {"text/plain": TXT, "text/csv": CSV, "application/csv": CSV, "text/comma-separated-values": CSV,
-              "text/tab-separated-values": CSV, "application/xml": XML, "text/xml": XML}
+TEXT_TYPES = {
+    "text/plain": TXT,
+    "text/csv": CSV,
+    "application/csv": CSV,
+    "text/comma-separated-values": CSV,
+    "text/tab-separated-values": CSV,
+    "application/xml": XML,
+    "text/xml": XML,
+}
 
 
 def decode_text(content: bytes, charset: str | None = None) -> str | None:
@@ -512,8 +592,11 @@ def _classify_text(content: bytes, filename: str | None, declared_type: str) -> 
         return _refuse("active-content", "it is HTML or SVG, which can hold scripts: send a PDF instead")
     text = decode_text(content[: 1024 * 1024])
     if text is None:
-        return _refuse("unsupported", "its content is not a document type Coffre accepts (PDF, images, "
-                                      "office documents, text, CSV, XML)")
+        return _refuse(
+            "unsupported",
+            "its content is not a document type Coffre accepts (PDF, images, "
+            "office documents, text, CSV, XML)",
+        )
     if _XML_START.match(text):
         return _classify_xml(text)
     if ext in CSV.extensions or TEXT_TYPES.get(declared_type) is CSV:
@@ -523,8 +606,11 @@ def _classify_text(content: bytes, filename: str | None, declared_type: str) -> 
     if ext in DOCUMENT_EXTENSIONS:
         return Classification(TXT)  # e.g. a text file named .pdf: stored as text, renamed .txt
     shown = f".{ext} file" if ext else f"{declared_type} file"
-    return _refuse("unsupported", f"it is a {shown}, not a document type Coffre accepts (PDF, images, office "
-                                  "documents, text, CSV, XML)")
+    return _refuse(
+        "unsupported",
+        f"it is a {shown}, not a document type Coffre accepts (PDF, images, office "
+        "documents, text, CSV, XML)",
+    )
 
 
 def _classify_xml(text: str) -> Classification:
@@ -535,8 +621,11 @@ def _classify_xml(text: str) -> Classification:
         if not match:
             break
         if "<!ENTITY" in match.group(0):
-            return _refuse("active-content", "it is XML that declares entities (which can expand without "
-                                             "limit): send it without a DOCTYPE")
+            return _refuse(
+                "active-content",
+                "it is XML that declares entities (which can expand without "
+                "limit): send it without a DOCTYPE",
+            )
         position = match.end()
     root = _XML_ROOT.match(head, position)
     if root and root.group(2).lower() in _ACTIVE_ROOTS:

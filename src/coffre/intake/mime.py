@@ -47,8 +47,14 @@ _DELIMITERS_PER_PART = 4
 _MAX_MIME_DEPTH = 30  # nested multiparts within one message; the parser itself recurses per level
 _SIGNATURES = {"application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature"}
 _ENCRYPTED = {"application/pkcs7-mime", "application/x-pkcs7-mime", "application/pgp-encrypted"}
-_REPORTS = {"message/delivery-status", "message/disposition-notification", "text/rfc822-headers",
-            "message/feedback-report", "message/global-delivery-status", "message/global-headers"}
+_REPORTS = {
+    "message/delivery-status",
+    "message/disposition-notification",
+    "text/rfc822-headers",
+    "message/feedback-report",
+    "message/global-delivery-status",
+    "message/global-headers",
+}
 _FORWARDED = {"message/rfc822", "message/global"}
 _NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 _CID = re.compile(r"""cid:([^"'\s)>]+)""", re.I)
@@ -59,8 +65,13 @@ _CID = re.compile(r"""cid:([^"'\s)>]+)""", re.I)
 _HEADER_CHARS = 4096
 # Headers that give the MIME structure, kept as plain text (the parser reads Content-Type several
 # times per part; the compat32 parameter parsing is an order of magnitude cheaper).
-_STRUCTURE_HEADERS = {"content-type", "content-disposition", "content-transfer-encoding", "content-id",
-                      "mime-version"}
+_STRUCTURE_HEADERS = {
+    "content-type",
+    "content-disposition",
+    "content-transfer-encoding",
+    "content-id",
+    "mime-version",
+}
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 
 
@@ -129,8 +140,13 @@ class Problem:
     filename: str = ""  # the sender's name for the file, cleaned for display
 
     def as_dict(self) -> dict:
-        return {"kind": self.kind, "code": self.code, "message": self.message, "part": self.part,
-                "filename": self.filename}
+        return {
+            "kind": self.kind,
+            "code": self.code,
+            "message": self.message,
+            "part": self.part,
+            "filename": self.filename,
+        }
 
 
 @dataclass(frozen=True)
@@ -151,12 +167,19 @@ class Document:
     def chunks(self, size: int = CHUNK_SIZE) -> Iterator[bytes]:
         """The content in chunks, for ``coffre.mailbox.store.write_content``."""
         for start in range(0, len(self.content), size):
-            yield self.content[start:start + size]
+            yield self.content[start : start + size]
 
     def as_dict(self) -> dict:
-        return {"filename": self.filename, "media_type": self.media_type, "size": self.size,
-                "sha256": self.sha256, "origin": self.origin, "part": self.part,
-                "declared_name": self.declared_name, "declared_type": self.declared_type}
+        return {
+            "filename": self.filename,
+            "media_type": self.media_type,
+            "size": self.size,
+            "sha256": self.sha256,
+            "origin": self.origin,
+            "part": self.part,
+            "declared_name": self.declared_name,
+            "declared_type": self.declared_type,
+        }
 
 
 @dataclass(frozen=True)
@@ -173,9 +196,13 @@ class Extraction:
 
     def as_dict(self) -> dict:
         """JSON-serialisable, without content (for the activity)."""
-        return {"subject": self.subject, "from": self.from_header, "message_id": self.message_id,
-                "documents": [document.as_dict() for document in self.documents],
-                "problems": [problem.as_dict() for problem in self.problems]}
+        return {
+            "subject": self.subject,
+            "from": self.from_header,
+            "message_id": self.message_id,
+            "documents": [document.as_dict() for document in self.documents],
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
 
 
 @dataclass
@@ -203,7 +230,9 @@ class _State:
         if len(self.problems) < MAX_PROBLEMS:
             self.problems.append(problem)
         elif len(self.problems) == MAX_PROBLEMS:
-            self.problems.append(Problem(DEFECT, "too-many-problems", "more problems were found and not listed"))
+            self.problems.append(
+                Problem(DEFECT, "too-many-problems", "more problems were found and not listed")
+            )
 
 
 def extract(raw: bytes, limits: Limits | None = None) -> Extraction:
@@ -234,10 +263,15 @@ def _refusal_before_parsing(raw: bytes, limits: Limits) -> tuple[str, str] | Non
     """Messages not worth parsing: too large, or with so many MIME delimiter lines that the
     parser alone (a fraction of a millisecond per part) would hold the server for seconds."""
     if len(raw) > limits.max_message_size:
-        return ("message-too-large", f"the message is {_mb(len(raw))}, more than the "
-                f"{_mb(limits.max_message_size)} accepted")
+        return (
+            "message-too-large",
+            f"the message is {_mb(len(raw))}, more than the {_mb(limits.max_message_size)} accepted",
+        )
     if raw.count(b"\n--") > _DELIMITERS_PER_PART * limits.max_parts:
-        return ("too-many-parts", f"the message has far more than {limits.max_parts} MIME parts; it was not read")
+        return (
+            "too-many-parts",
+            f"the message has far more than {limits.max_parts} MIME parts; it was not read",
+        )
     return None
 
 
@@ -247,7 +281,7 @@ def _mb(size: int) -> str:
 
 def _header_section(raw: bytes) -> bytes:
     match = re.search(rb"\r?\n\r?\n", raw)
-    return raw[: match.end()] if match else raw[:64 * 1024]
+    return raw[: match.end()] if match else raw[: 64 * 1024]
 
 
 def header_text(message: Message, name: str, limit: int = HEADER_MAX) -> str:
@@ -271,8 +305,11 @@ def _raw_header(message: Message, name: str) -> str:
 
 
 def _identity(message: Message) -> tuple[str, str, str]:
-    return (header_text(message, "Subject", SUBJECT_MAX), header_text(message, "From"),
-            header_text(message, "Message-ID"))
+    return (
+        header_text(message, "Subject", SUBJECT_MAX),
+        header_text(message, "From"),
+        header_text(message, "Message-ID"),
+    )
 
 
 def _defects(part: Message, path: str, state: _State) -> None:
@@ -288,8 +325,12 @@ def _walk(part: Message, path: str, depth: int, state: _State, leaves: list) -> 
     state.parts_seen += 1
     if state.parts_seen > state.limits.max_parts:
         if state.parts_seen == state.limits.max_parts + 1:
-            state.note(REFUSED, "too-many-parts", f"the message has more than {state.limits.max_parts} "
-                       "MIME parts; the rest was not read", path)
+            state.note(
+                REFUSED,
+                "too-many-parts",
+                f"the message has more than {state.limits.max_parts} MIME parts; the rest was not read",
+                path,
+            )
         return
     content_type = _content_type(part)
     if not content_type.startswith("multipart/"):
@@ -301,8 +342,12 @@ def _walk(part: Message, path: str, depth: int, state: _State, leaves: list) -> 
         state.note(REFUSED, "encrypted", "the message is encrypted (PGP/MIME): Coffre cannot read it", path)
         return
     if depth >= _MAX_MIME_DEPTH:
-        state.note(REFUSED, "too-deep", f"multiparts are nested more than {_MAX_MIME_DEPTH} deep; "
-                   "the deeper parts were not read", path)
+        state.note(
+            REFUSED,
+            "too-deep",
+            f"multiparts are nested more than {_MAX_MIME_DEPTH} deep; the deeper parts were not read",
+            path,
+        )
         return
     children = part.get_payload()
     if not isinstance(children, list):
@@ -379,8 +424,12 @@ def _text_of(part: Message, path: str, state: _State) -> str:
         try:
             encoding = codecs.lookup(charset).name
         except (LookupError, ValueError):
-            state.note(DEFECT, "unknown-charset", f"unknown character set {clean_text(charset)[:40]!r}: "
-                       "read as UTF-8 or Windows-1252", path)
+            state.note(
+                DEFECT,
+                "unknown-charset",
+                f"unknown character set {clean_text(charset)[:40]!r}: read as UTF-8 or Windows-1252",
+                path,
+            )
     if encoding:
         return content.decode(encoding, "replace")
     try:
@@ -395,8 +444,11 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
     _walk(message, prefix, 0, state, leaves)
     origin = "forwarded" if forward_depth else "attachment"
     subject = header_text(message, "Subject", SUBJECT_MAX)
-    html_bodies = [(part, path) for part, path, content_type in leaves
-                   if content_type == "text/html" and _disposition(part) != "attachment"]
+    html_bodies = [
+        (part, path)
+        for part, path, content_type in leaves
+        if content_type == "text/html" and _disposition(part) != "attachment"
+    ]
     cids = {cid.lower() for part, path in html_bodies for cid in _CID.findall(_text_of(part, path, state))}
     has_attachment = False
     plain, html = [], []
@@ -408,14 +460,20 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
             continue
         if content_type in _ENCRYPTED:
             has_attachment = True
-            state.note(REFUSED, "encrypted", "the message is encrypted (S/MIME or PGP): Coffre cannot read it",
-                       path, filename)
+            state.note(
+                REFUSED,
+                "encrypted",
+                "the message is encrypted (S/MIME or PGP): Coffre cannot read it",
+                path,
+                filename,
+            )
             continue
         if content_type in _REPORTS:
             state.note(SKIPPED, "report", f"a delivery or read report ({content_type}) was left out", path)
             continue
-        if content_type in _FORWARDED or (filetypes.extension_of(filename) == "eml"
-                                           and _looks_like_mail(_payload(part, path, state))):
+        if content_type in _FORWARDED or (
+            filetypes.extension_of(filename) == "eml" and _looks_like_mail(_payload(part, path, state))
+        ):
             has_attachment = True
             _read_forwarded(part, path, forward_depth + 1, state, filename)
             continue
@@ -426,8 +484,13 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
         if content is None:
             continue
         if _is_small_inline_image(part, disposition, content, cids if html_bodies else None, state.limits):
-            state.note(SKIPPED, "inline-image", "a small inline image (a signature or logo) was left out",
-                       path, filename)
+            state.note(
+                SKIPPED,
+                "inline-image",
+                "a small inline image (a signature or logo) was left out",
+                path,
+                filename,
+            )
             continue
         has_attachment = True
         state.candidates.append(_Candidate(content, filename, content_type, path, origin, subject))
@@ -437,8 +500,13 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
 
 def _read_forwarded(part: Message, path: str, depth: int, state: _State, filename: str) -> None:
     if depth > state.limits.max_forward_depth:
-        state.note(REFUSED, "too-deep", f"a mail forwarded inside more than {state.limits.max_forward_depth} "
-                   "others was not read", path, filename)
+        state.note(
+            REFUSED,
+            "too-deep",
+            f"a mail forwarded inside more than {state.limits.max_forward_depth} others was not read",
+            path,
+            filename,
+        )
         return
     inner = None
     if _content_type(part) in _FORWARDED:
@@ -448,8 +516,14 @@ def _read_forwarded(part: Message, path: str, depth: int, state: _State, filenam
     if inner is None:
         content = _payload(part, path, state) or b""
         if len(content) > state.limits.max_file_size:
-            state.note(REFUSED, "too-large", f"an attached mail of {_mb(len(content))} is larger than the "
-                       f"{_mb(state.limits.max_file_size)} accepted", path, filename)
+            state.note(
+                REFUSED,
+                "too-large",
+                f"an attached mail of {_mb(len(content))} is larger than the "
+                f"{_mb(state.limits.max_file_size)} accepted",
+                path,
+                filename,
+            )
             return
         inner = BytesParser(policy=_POLICY).parsebytes(content)
     _read_message(inner, path, depth, state)
@@ -463,23 +537,27 @@ def _looks_like_mail(content: bytes | None) -> bool:
     if not content or filetypes.executable_kind(content) or filetypes.is_pdf(content):
         return False
     try:
-        headers = BytesParser(policy=_POLICY).parsebytes(_header_section(content[:64 * 1024]),
-                                                                 headersonly=True)
+        headers = BytesParser(policy=_POLICY).parsebytes(
+            _header_section(content[: 64 * 1024]), headersonly=True
+        )
         names = {key.lower() for key, _value in headers.raw_items()}
     except Exception:  # noqa: BLE001
         return False
     return len(names & _MAIL_HEADERS) >= 2
 
 
-def _is_small_inline_image(part: Message, disposition: str | None, content: bytes, cids: set[str] | None,
-                           limits: Limits) -> bool:
+def _is_small_inline_image(
+    part: Message, disposition: str | None, content: bytes, cids: set[str] | None, limits: Limits
+) -> bool:
     """``cids``: the Content-IDs the HTML body refers to (None: the mail has no HTML body)."""
     image = filetypes.image_type(content)
     if image is None or disposition == "attachment":
         return False
     content_id = _content_id(part)
     # Inline: said so, or referenced by the HTML body, or (no HTML body to tell) given a Content-ID.
-    inline = disposition == "inline" or bool(content_id and (content_id in cids if cids is not None else True))
+    inline = disposition == "inline" or bool(
+        content_id and (content_id in cids if cids is not None else True)
+    )
     if not inline:
         return False
     if len(content) <= limits.inline_image_max_size:
@@ -488,8 +566,9 @@ def _is_small_inline_image(part: Message, disposition: str | None, content: byte
     return size is not None and 0 < max(size) <= limits.inline_image_max_pixels
 
 
-def _body_candidate(message: Message, plain: list, html: list, path: str, forward_depth: int,
-                    state: _State) -> None:
+def _body_candidate(
+    message: Message, plain: list, html: list, path: str, forward_depth: int, state: _State
+) -> None:
     texts = [_text_of(part, part_path, state) for part, part_path in plain]
     if not any(text.strip() for text in texts):
         texts = [html_to_text(_text_of(part, part_path, state)) for part, part_path in html]
@@ -498,12 +577,14 @@ def _body_candidate(message: Message, plain: list, html: list, path: str, forwar
         state.note(SKIPPED, "empty", "the mail has no attachment and no text: nothing to store", path)
         return
     subject = header_text(message, "Subject", SUBJECT_MAX)
-    lines = [f"{name}: {value}" for name in ("From", "Date", "Subject")
-             if (value := header_text(message, name))]
+    lines = [
+        f"{name}: {value}" for name in ("From", "Date", "Subject") if (value := header_text(message, name))
+    ]
     text = "\n".join(lines) + "\n\n" + body.replace("\r\n", "\n") + "\n"
     content = text.encode("utf-8", "replace")
-    state.candidates.append(_Candidate(content, "", "text/plain", path, "body", subject or "message",
-                                       filetypes.TXT))
+    state.candidates.append(
+        _Candidate(content, "", "text/plain", path, "body", subject or "message", filetypes.TXT)
+    )
 
 
 def _documents(state: _State) -> list[Document]:
@@ -514,21 +595,32 @@ def _documents(state: _State) -> list[Document]:
         try:
             document = _document(candidate, state, seen, taken, len(documents))
         except Exception as exc:  # noqa: BLE001 - a file that breaks a check is refused, not the mail
-            state.note(REFUSED, "unreadable", f"the file could not be checked ({type(exc).__name__})",
-                       candidate.part, candidate.filename)
+            state.note(
+                REFUSED,
+                "unreadable",
+                f"the file could not be checked ({type(exc).__name__})",
+                candidate.part,
+                candidate.filename,
+            )
             continue
         if document is not None:
             documents.append(document)
     return documents
 
 
-def _document(candidate: _Candidate, state: _State, seen: set[str], taken: set[str],
-              count: int) -> Document | None:
+def _document(
+    candidate: _Candidate, state: _State, seen: set[str], taken: set[str], count: int
+) -> Document | None:
     limits = state.limits
     content, part, filename = candidate.content, candidate.part, candidate.filename
     if len(content) > limits.max_file_size:
-        state.note(REFUSED, "too-large", f"the file is {_mb(len(content))}, more than the "
-                   f"{_mb(limits.max_file_size)} accepted", part, filename)
+        state.note(
+            REFUSED,
+            "too-large",
+            f"the file is {_mb(len(content))}, more than the {_mb(limits.max_file_size)} accepted",
+            part,
+            filename,
+        )
         return None
     if not content:
         state.note(SKIPPED, "empty", "an empty file was left out", part, filename)
@@ -545,13 +637,20 @@ def _document(candidate: _Candidate, state: _State, seen: set[str], taken: set[s
         state.note(SKIPPED, "duplicate", "the same file came twice in this mail; stored once", part, filename)
         return None
     if count >= limits.max_documents:
-        state.note(REFUSED, "too-many-documents", f"the mail holds more than {limits.max_documents} "
-                   "documents; the rest were not stored", part, filename)
+        state.note(
+            REFUSED,
+            "too-many-documents",
+            f"the mail holds more than {limits.max_documents} documents; the rest were not stored",
+            part,
+            filename,
+        )
         return None
     seen.add(digest)
-    name = safe_filename(filename, file_type, fallback=candidate.fallback_name,
-                         max_length=limits.max_name_length)
+    name = safe_filename(
+        filename, file_type, fallback=candidate.fallback_name, max_length=limits.max_name_length
+    )
     name = unique_filename(name, taken, max_length=limits.max_name_length)
     taken.add(name.lower())
-    return Document(name, file_type.media_type, content, candidate.origin, part, filename,
-                    candidate.declared_type, digest)
+    return Document(
+        name, file_type.media_type, content, candidate.origin, part, filename, candidate.declared_type, digest
+    )

@@ -71,27 +71,56 @@ def make_certificates(directory: Path) -> tuple[Path, Path, str]:
     not_before, not_after = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2099, 12, 31, tzinfo=dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Coffre test IMAP CA")])
-    ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
-          .serial_number(x509.random_serial_number()).not_valid_before(not_before)
-          .not_valid_after(not_after)
-          .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                       key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
-    server = (x509.CertificateBuilder()
-              .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-              .issuer_name(ca_name).public_key(key.public_key()).serial_number(x509.random_serial_number())
-              .not_valid_before(not_before).not_valid_after(not_after)
-              .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                                                          x509.DNSName("localhost")]), critical=False)
-              .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-              .sign(ca_key, hashes.SHA256()))
+    server = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     cert_path, key_path = directory / "server.pem", directory / "server.key"
     cert_path.write_bytes(server.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path, ca.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
@@ -167,9 +196,20 @@ class Dovecot:
             (self.root / name).mkdir(parents=True, exist_ok=True)
         cert, key, self.ca_pem = make_certificates(self.root)
         self.imap_port, self.imaps_port = _free_port(), _free_port()
-        self.config_path.write_text(_CONFIG.format(
-            root=self.root, cert=cert, key=key, password=self.password, user=self.user, group=self.group, uid=self.uid, gid=self.gid,
-            imap_port=self.imap_port, imaps_port=self.imaps_port))
+        self.config_path.write_text(
+            _CONFIG.format(
+                root=self.root,
+                cert=cert,
+                key=key,
+                password=self.password,
+                user=self.user,
+                group=self.group,
+                uid=self.uid,
+                gid=self.gid,
+                imap_port=self.imap_port,
+                imaps_port=self.imaps_port,
+            )
+        )
         self.root.chmod(0o755)
         if os.geteuid() == 0:
             for path in [self.root, *self.root.rglob("*")]:
@@ -181,20 +221,25 @@ class Dovecot:
         as_other = os.geteuid() == 0
         self.process = subprocess.Popen(
             [binary, "-F", "-c", str(self.config_path)],
-            stdout=subprocess.DEVNULL, stderr=open(self.root / "stderr.log", "wb"),
-            user=self.uid if as_other else None, group=self.gid if as_other else None,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.root / "stderr.log", "wb"),
+            user=self.uid if as_other else None,
+            group=self.gid if as_other else None,
             extra_groups=[] if as_other else None,
         )
         deadline = time.monotonic() + self.start_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise DovecotUnavailable(f"dovecot stopped at start-up (status {self.process.returncode}): "
-                                         f"{self.log_tail()}")
+                raise DovecotUnavailable(
+                    f"dovecot stopped at start-up (status {self.process.returncode}): {self.log_tail()}"
+                )
             if self._greets(self.imap_port) and self._listens(self.imaps_port):
                 return self
             time.sleep(0.05)
         self.stop()
-        raise DovecotUnavailable(f"dovecot did not answer within {self.start_timeout:.0f} s: {self.log_tail()}")
+        raise DovecotUnavailable(
+            f"dovecot did not answer within {self.start_timeout:.0f} s: {self.log_tail()}"
+        )
 
     @staticmethod
     def _listens(port: int) -> bool:

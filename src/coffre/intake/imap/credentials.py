@@ -29,7 +29,9 @@ def unseal(sealed: bytes) -> str:
     try:
         return b"".join(decrypt_stream(io.BytesIO(bytes(sealed)), keyring(), PURPOSE)).decode("utf-8")
     except (DecryptionError, UnicodeDecodeError):
-        raise CredentialError("the stored IMAP password cannot be opened with the configured master keys") from None
+        raise CredentialError(
+            "the stored IMAP password cannot be opened with the configured master keys"
+        ) from None
 
 
 def unseal_or_none(sealed: bytes) -> str | None:

@@ -110,8 +110,9 @@ def connect(source: ImapSource, password: str) -> IMAPClient:
     """An IMAPClient logged in to ``source``; raises the library's errors (see ``_explain``)."""
     timeout = SocketTimeout(connect=settings.COFFRE_IMAP_TIMEOUT, read=settings.COFFRE_IMAP_TIMEOUT)
     if source.security == Security.TLS:
-        client = IMAPClient(source.host, port=source.port, ssl=True, ssl_context=_tls_context(source),
-                            timeout=timeout)
+        client = IMAPClient(
+            source.host, port=source.port, ssl=True, ssl_context=_tls_context(source), timeout=timeout
+        )
     else:
         if source.security == Security.PLAIN and not services.is_loopback(source.host):
             raise PollError("an unencrypted connection is only allowed to this machine")
@@ -119,8 +120,10 @@ def connect(source: ImapSource, password: str) -> IMAPClient:
         if source.security == Security.STARTTLS:
             if not client.has_capability("STARTTLS"):
                 client.shutdown()
-                raise PollError(f"{source.host}:{source.port} does not offer STARTTLS: the password is "
-                                "never sent unencrypted")
+                raise PollError(
+                    f"{source.host}:{source.port} does not offer STARTTLS: the password is "
+                    "never sent unencrypted"
+                )
             client.starttls(_tls_context(source))
     try:
         client.login(source.username, password)
@@ -186,13 +189,18 @@ def poll(source_id: int, deliver=None, *, due_only: bool = False, batch: int | N
     except BaseException as exc:  # noqa: BLE001 - every failure is recorded; the claim must be released
         error = _scrub(_explain(exc, source) if not isinstance(exc, _DeliveryFailed) else str(exc), password)
         delay = services.record_failure(source_id, token, error)
-        logger.warning("imap: source %s (%s): %s; next try in %ds", source_id, source.host, error,
-                       delay.total_seconds())
+        logger.warning(
+            "imap: source %s (%s): %s; next try in %ds", source_id, source.host, error, delay.total_seconds()
+        )
         if not isinstance(exc, Exception):
             raise  # KeyboardInterrupt, SystemExit: recorded, then let go
-        return PollResult(source_id, "error", counts["delivered"], counts["skipped"], False, counts["reset"], error)
+        return PollResult(
+            source_id, "error", counts["delivered"], counts["skipped"], False, counts["reset"], error
+        )
     services.record_success(source_id, token, more=counts["more"])
-    return PollResult(source_id, "ok", counts["delivered"], counts["skipped"], counts["more"], counts["reset"])
+    return PollResult(
+        source_id, "ok", counts["delivered"], counts["skipped"], counts["more"], counts["reset"]
+    )
 
 
 def _configured_deliver():
@@ -238,8 +246,10 @@ def _fetch_new(client: IMAPClient, source: ImapSource, token: str, deliver, batc
             deliver(bytes(raw), envelope_of(bytes(raw), source.target))
         except Exception as exc:
             logger.exception("imap: source %s: the intake failed on message UID %s", source.pk, uid)
-            raise _DeliveryFailed(f"the intake failed on message UID {uid}, which will be delivered again: "
-                                  f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}") from exc
+            raise _DeliveryFailed(
+                f"the intake failed on message UID {uid}, which will be delivered again: "
+                f"{exc.__class__.__name__}: {' '.join(str(exc).split())[:200]}"
+            ) from exc
         services.advance(source.pk, token, uid, delivered=True)
         counts["delivered"] += 1
 

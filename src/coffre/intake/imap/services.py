@@ -41,19 +41,31 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _validated(target: str, host: str, port: int | None, security: str, username: str, password: str,
-               folder: str, ca_certificate: str) -> dict:
+def _validated(
+    target: str,
+    host: str,
+    port: int | None,
+    security: str,
+    username: str,
+    password: str,
+    folder: str,
+    ca_certificate: str,
+) -> dict:
     target, host, username, folder = target.strip(), host.strip().lower(), username.strip(), folder.strip()
     if not _TARGET.match(target):
-        raise SourceError(f"the target {target!r} is not the local part of an intake address "
-                          "(letters, digits, '.', '_', '+', '-')")
+        raise SourceError(
+            f"the target {target!r} is not the local part of an intake address "
+            "(letters, digits, '.', '_', '+', '-')"
+        )
     if not _HOST.match(host):
         raise SourceError(f"the host {host!r} is not a host name or IP address")
     if security not in Security.values:
         raise SourceError(f"the security must be one of {', '.join(Security.values)}")
     if security == Security.PLAIN and not is_loopback(host):
-        raise SourceError("an unencrypted connection is only allowed to this machine (127.0.0.1, ::1, "
-                          "localhost): use tls or starttls")
+        raise SourceError(
+            "an unencrypted connection is only allowed to this machine (127.0.0.1, ::1, "
+            "localhost): use tls or starttls"
+        )
     port = port or DEFAULT_PORTS[Security(security)]
     if not 0 < port < 65536:
         raise SourceError("the port must be between 1 and 65535")
@@ -69,34 +81,63 @@ def _validated(target: str, host: str, port: int | None, security: str, username
             ssl.create_default_context(cadata=ca_certificate)
         except (ssl.SSLError, ValueError):
             raise SourceError("the CA certificate is not a PEM certificate") from None
-    return {"target": target, "host": host, "port": port, "security": security, "username": username,
-            "folder": folder, "ca_certificate": ca_certificate}
+    return {
+        "target": target,
+        "host": host,
+        "port": port,
+        "security": security,
+        "username": username,
+        "folder": folder,
+        "ca_certificate": ca_certificate,
+    }
 
 
 def describe(source: ImapSource) -> dict:
     """What the audit trail and the CLI show of a source (never the password)."""
-    return {"id": source.pk, "target": source.target, "host": source.host, "port": source.port,
-            "security": source.security, "username": source.username, "folder": source.folder,
-            "private_ca": bool(source.ca_certificate)}
+    return {
+        "id": source.pk,
+        "target": source.target,
+        "host": source.host,
+        "port": source.port,
+        "security": source.security,
+        "username": source.username,
+        "folder": source.folder,
+        "private_ca": bool(source.ca_certificate),
+    }
 
 
-def add_source(*, target: str, host: str, username: str, password: str, actor: Actor, port: int | None = None,
-               security: str = Security.TLS, folder: str = "INBOX", ca_certificate: str = "") -> tuple[ImapSource, bool]:
+def add_source(
+    *,
+    target: str,
+    host: str,
+    username: str,
+    password: str,
+    actor: Actor,
+    port: int | None = None,
+    security: str = Security.TLS,
+    folder: str = "INBOX",
+    ca_certificate: str = "",
+) -> tuple[ImapSource, bool]:
     """Add a mailbox to poll for ``target``, or bring the one with the same host, port, username and
     folder up to date (idempotent). Returns (source, created)."""
     fields = _validated(target, host, port, security, username, password, folder, ca_certificate)
     sealed = credentials.seal(password)
     with transaction.atomic():
-        source = (ImapSource.objects.select_for_update()
-                  .filter(host=fields["host"], port=fields["port"], username=fields["username"],
-                          folder=fields["folder"]).first())
+        source = (
+            ImapSource.objects.select_for_update()
+            .filter(
+                host=fields["host"], port=fields["port"], username=fields["username"], folder=fields["folder"]
+            )
+            .first()
+        )
         created = source is None
         if created:
             source = ImapSource.objects.create(**fields, password_sealed=sealed)
             record(actor, "intake.imap_source.added", details=describe(source))
             return source, True
-        changed = sorted(name for name in ("target", "security", "ca_certificate")
-                         if getattr(source, name) != fields[name])
+        changed = sorted(
+            name for name in ("target", "security", "ca_certificate") if getattr(source, name) != fields[name]
+        )
         if credentials.unseal_or_none(source.password_sealed) != password:
             changed.append("password")
         if not source.active:
@@ -128,6 +169,7 @@ def remove_source(source_id: int, actor: Actor) -> bool:
 
 # --- the bookkeeping of a poll --------------------------------------------------------------------
 
+
 def claim(source_id: int, *, due_only: bool) -> str | None:
     """Take an active, unclaimed source for one poll (one UPDATE); the claim's id, or None.
 
@@ -137,7 +179,8 @@ def claim(source_id: int, *, due_only: bool) -> str | None:
     now = timezone.now()
     token = secrets.token_hex(16)
     query = ImapSource.objects.filter(pk=source_id, active=True).filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now))
+        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    )
     if due_only:
         query = query.filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
     taken = query.update(claimed_by=token, claimed_until=now + POLL_LEASE, last_run_at=now)
@@ -154,22 +197,36 @@ def reset_watermark(source_id: int, token: str, uid_validity: int, actor: Actor)
         source.uid_validity, source.last_uid = uid_validity, 0
         source.save(update_fields=["uid_validity", "last_uid"])
         if previous is not None:
-            record(actor, "intake.imap_source.uidvalidity_changed",
-                   details={**describe(source), "previous": previous, "uid_validity": uid_validity})
+            record(
+                actor,
+                "intake.imap_source.uidvalidity_changed",
+                details={**describe(source), "previous": previous, "uid_validity": uid_validity},
+            )
     return True
 
 
 def advance(source_id: int, token: str, uid: int, *, delivered: bool) -> bool:
     """Move the watermark past ``uid`` (after the pipeline took it, or after it was skipped)."""
-    return bool(ImapSource.objects.filter(pk=source_id, claimed_by=token, last_uid__lt=uid).update(
-        last_uid=uid, delivered=F("delivered") + (1 if delivered else 0)))
+    return bool(
+        ImapSource.objects.filter(pk=source_id, claimed_by=token, last_uid__lt=uid).update(
+            last_uid=uid, delivered=F("delivered") + (1 if delivered else 0)
+        )
+    )
 
 
 def record_skipped(source: ImapSource, uid: int, size: int, actor: Actor) -> None:
     with transaction.atomic():
-        record(actor, "intake.imap_message.skipped", details={
-            **describe(source), "uid": uid, "size": size,
-            "reason": f"larger than COFFRE_INTAKE_MAX_MESSAGE_SIZE ({settings.COFFRE_INTAKE_MAX_MESSAGE_SIZE})"})
+        record(
+            actor,
+            "intake.imap_message.skipped",
+            details={
+                **describe(source),
+                "uid": uid,
+                "size": size,
+                "reason": "larger than COFFRE_INTAKE_MAX_MESSAGE_SIZE "
+                f"({settings.COFFRE_INTAKE_MAX_MESSAGE_SIZE})",
+            },
+        )
 
 
 def retry_delay(failures: int) -> timedelta:
@@ -186,8 +243,13 @@ def record_success(source_id: int, token: str, *, more: bool) -> None:
     now = timezone.now()
     next_attempt = now if more else now + timedelta(seconds=settings.COFFRE_IMAP_POLL_INTERVAL)
     ImapSource.objects.filter(pk=source_id, claimed_by=token).update(
-        last_success_at=now, last_error="", failures=0, next_attempt_at=next_attempt,
-        claimed_by="", claimed_until=None)
+        last_success_at=now,
+        last_error="",
+        failures=0,
+        next_attempt_at=next_attempt,
+        claimed_by="",
+        claimed_until=None,
+    )
 
 
 def record_failure(source_id: int, token: str, error: str) -> timedelta:
@@ -196,6 +258,10 @@ def record_failure(source_id: int, token: str, error: str) -> timedelta:
     failures = (source.failures if source else 0) + 1
     delay = retry_delay(failures)
     ImapSource.objects.filter(pk=source_id, claimed_by=token).update(
-        last_error=error[:MAX_ERROR], failures=failures, next_attempt_at=timezone.now() + delay,
-        claimed_by="", claimed_until=None)
+        last_error=error[:MAX_ERROR],
+        failures=failures,
+        next_attempt_at=timezone.now() + delay,
+        claimed_by="",
+        claimed_until=None,
+    )
     return delay

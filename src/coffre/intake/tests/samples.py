@@ -31,19 +31,32 @@ def png(width: int = 64, height: int = 32, *, noise: bool = False) -> bytes:
     raw = b"".join(
         b"\x00" + (os.urandom(row - 1) if noise else bytes([y % 256]) * (row - 1)) for y in range(height)
     )
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + _png_chunk(b"IDAT", zlib.compress(raw)) + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + _png_chunk(b"IDAT", zlib.compress(raw))
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def gif(width: int = 16, height: int = 16) -> bytes:
-    return (b"GIF89a" + struct.pack("<HH", width, height) + b"\x80\x00\x00" + b"\x00\x00\x00\xff\xff\xff"
-            + b"\x2c\x00\x00\x00\x00" + struct.pack("<HH", width, height) + b"\x00\x02\x02\x44\x01\x00\x3b")
+    return (
+        b"GIF89a"
+        + struct.pack("<HH", width, height)
+        + b"\x80\x00\x00"
+        + b"\x00\x00\x00\xff\xff\xff"
+        + b"\x2c\x00\x00\x00\x00"
+        + struct.pack("<HH", width, height)
+        + b"\x00\x02\x02\x44\x01\x00\x3b"
+    )
 
 
 def jpeg(width: int = 640, height: int = 480, padding: int = 0) -> bytes:
     """A baseline JPEG's header (SOI, JFIF, SOF0 with the dimensions), then ``padding`` bytes."""
     jfif = b"\xff\xe0" + struct.pack(">H", 16) + b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-    sof = b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    sof = (
+        b"\xff\xc0" + struct.pack(">HBHHB", 17, 8, height, width, 3) + b"\x01\x22\x00\x02\x11\x01\x03\x11\x01"
+    )
     return b"\xff\xd8" + jfif + sof + os.urandom(padding) + b"\xff\xd9"
 
 
@@ -55,28 +68,34 @@ def _zip(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
     return buffer.getvalue()
 
 
-_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-         b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
-         b'officeDocument/2006/relationships/officeDocument" Target="%s"/></Relationships>')
+_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+    b'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+    b'officeDocument/2006/relationships/officeDocument" Target="%s"/></Relationships>'
+)
 
 
 def _content_types(main: bytes, macro: bool = False) -> bytes:
     kind = b"application/vnd.ms-word.document.macroEnabled.main+xml" if macro else main
-    return (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
-            b'2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
-            b'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            b'<Override PartName="/word/document.xml" ContentType="' + kind + b'"/></Types>')
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/'
+        b'2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+        b'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+        b'<Override PartName="/word/document.xml" ContentType="' + kind + b'"/></Types>'
+    )
 
 
 def docx(text: str = "Contrat de bail", *, macro: bool = False) -> bytes:
     entries = {
         "[Content_Types].xml": _content_types(
-            b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml", macro),
+            b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml", macro
+        ),
         "_rels/.rels": _RELS % b"word/document.xml",
         "word/document.xml": (
             '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/'
             f'wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body>'
-            '</w:document>').encode(),
+            "</w:document>"
+        ).encode(),
     }
     if macro:
         entries["word/vbaProject.bin"] = b"\xd0\xcf\x11\xe0" + b"\x00" * 60
@@ -84,22 +103,27 @@ def docx(text: str = "Contrat de bail", *, macro: bool = False) -> bytes:
 
 
 def xlsx() -> bytes:
-    return _zip({
-        "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                               b'package/2006/content-types"/>',
-        "_rels/.rels": _RELS % b"xl/workbook.xml",
-        "xl/workbook.xml": b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
-                           b'spreadsheetml/2006/main"><sheets/></workbook>',
-    })
+    return _zip(
+        {
+            "[Content_Types].xml": b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+            b'package/2006/content-types"/>',
+            "_rels/.rels": _RELS % b"xl/workbook.xml",
+            "xl/workbook.xml": b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+            b'spreadsheetml/2006/main"><sheets/></workbook>',
+        }
+    )
 
 
 def odt() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.text")
-        archive.writestr("content.xml", b'<?xml version="1.0"?><office:document-content xmlns:office='
-                                        b'"urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>',
-                         zipfile.ZIP_DEFLATED)
+        archive.writestr(
+            "content.xml",
+            b'<?xml version="1.0"?><office:document-content xmlns:office='
+            b'"urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>',
+            zipfile.ZIP_DEFLATED,
+        )
         archive.writestr("META-INF/manifest.xml", b'<?xml version="1.0"?><manifest/>', zipfile.ZIP_DEFLATED)
     return buffer.getvalue()
 
@@ -164,9 +188,15 @@ def ole(streams: dict[str, bytes], root_clsid: bytes = b"\x00" * 16) -> bytes:
             key = "/".join(parts[:depth])
             if key not in index:
                 index[key] = len(entries)
-                entries.append({"name": parts[depth - 1], "type": 2 if key in streams else 1, "children": [],
-                                "clsid": b"\x00" * 16})
-                entries[index["/".join(parts[:depth - 1])]]["children"].append(index[key])
+                entries.append(
+                    {
+                        "name": parts[depth - 1],
+                        "type": 2 if key in streams else 1,
+                        "children": [],
+                        "clsid": b"\x00" * 16,
+                    }
+                )
+                entries[index["/".join(parts[: depth - 1])]]["children"].append(index[key])
     directory_sectors = -(-len(entries) // 4)
     sector = 1 + directory_sectors
     fat = [_FATSECT] + [i + 2 for i in range(directory_sectors - 1)] + [_END]
@@ -186,15 +216,24 @@ def ole(streams: dict[str, bytes], root_clsid: bytes = b"\x00" * 16) -> bytes:
         for position, child in enumerate(children):
             entries[child]["right"] = children[position + 1] if position + 1 < len(children) else _FREE
         name = entry["name"].encode("utf-16-le") + b"\x00\x00"
-        directory += (name.ljust(64, b"\x00") + struct.pack("<HBB", len(name), entry["type"], 1)
-                      + struct.pack("<III", _FREE, entry.get("right", _FREE), children[0] if children else _FREE)
-                      + entry["clsid"] + b"\x00" * 20
-                      + struct.pack("<IQ", entry.get("start", _END if entry["type"] == 5 else 0),
-                                    entry.get("size", 0)))
+        directory += (
+            name.ljust(64, b"\x00")
+            + struct.pack("<HBB", len(name), entry["type"], 1)
+            + struct.pack("<III", _FREE, entry.get("right", _FREE), children[0] if children else _FREE)
+            + entry["clsid"]
+            + b"\x00" * 20
+            + struct.pack("<IQ", entry.get("start", _END if entry["type"] == 5 else 0), entry.get("size", 0))
+        )
     directory = directory.ljust(directory_sectors * 512, b"\x00")
-    header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 16 + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
-              + b"\x00" * 6 + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, _END, 0, _END, 0)
-              + struct.pack("<I", 0) + struct.pack("<I", _FREE) * 108)
+    header = (
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 16
+        + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6)
+        + b"\x00" * 6
+        + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, _END, 0, _END, 0)
+        + struct.pack("<I", 0)
+        + struct.pack("<I", _FREE) * 108
+    )
     return header + struct.pack("<128I", *fat) + directory + data
 
 
@@ -215,9 +254,16 @@ def msi() -> bytes:
 
 # --- mails -----------------------------------------------------------------------------------------
 
-def mail(subject: str = "Facture", body: str | None = "Bonjour, voici la facture.", *,
-         sender: str = "Alice Martin <alice@fidu-lebrun.be>", attachments=(), html: str | None = None,
-         message_id: str = "<sample-1@fidu-lebrun.be>") -> EmailMessage:
+
+def mail(
+    subject: str = "Facture",
+    body: str | None = "Bonjour, voici la facture.",
+    *,
+    sender: str = "Alice Martin <alice@fidu-lebrun.be>",
+    attachments=(),
+    html: str | None = None,
+    message_id: str = "<sample-1@fidu-lebrun.be>",
+) -> EmailMessage:
     """A mail with ``attachments``: (content, maintype, subtype, filename) tuples."""
     message = EmailMessage(policy=SMTP)
     message["From"] = sender
@@ -237,13 +283,15 @@ def mail(subject: str = "Facture", body: str | None = "Bonjour, voici la facture
     return message
 
 
-def forward(inner: EmailMessage, *, subject: str = "Fwd: Facture", as_eml_file: bool = False,
-            body: str = "Pour info.") -> EmailMessage:
+def forward(
+    inner: EmailMessage, *, subject: str = "Fwd: Facture", as_eml_file: bool = False, body: str = "Pour info."
+) -> EmailMessage:
     """``inner`` forwarded as an attachment: a message/rfc822 part, or an .eml file."""
     outer = mail(subject, body, message_id="<forward-1@fidu-lebrun.be>")
     if as_eml_file:
-        outer.add_attachment(inner.as_bytes(), maintype="application", subtype="octet-stream",
-                             filename="original.eml")
+        outer.add_attachment(
+            inner.as_bytes(), maintype="application", subtype="octet-stream", filename="original.eml"
+        )
     else:
         outer.add_attachment(inner)
     return outer

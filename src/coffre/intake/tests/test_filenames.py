@@ -6,25 +6,28 @@ from coffre.intake import filetypes
 from coffre.intake.filenames import safe_filename, unique_filename
 
 
-@pytest.mark.parametrize("name, file_type, expected", [
-    ("facture.pdf", filetypes.PDF, "facture.pdf"),
-    ("Facture.PDF", filetypes.PDF, "Facture.pdf"),
-    ("../../../etc/passwd", filetypes.TXT, "passwd.txt"),
-    ("C:\\Users\\x\\scan.png", filetypes.PNG, "scan.png"),
-    ("scan.pdf", filetypes.PNG, "scan.png"),
-    ("rapport.v2", filetypes.PDF, "rapport.v2.pdf"),
-    ("photo.jpeg", filetypes.JPEG, "photo.jpeg"),
-    ("fact\u202efdp.exe", filetypes.PDF, "factfdp.pdf"),
-    ("nul", filetypes.TXT, "_nul.txt"),
-    ("COM1.tar.pdf", filetypes.PDF, "_COM1.tar.pdf"),
-    ("  .hidden.pdf  ", filetypes.PDF, "hidden.pdf"),
-    ("a<b>c:d\"e|f?g*h.pdf", filetypes.PDF, "a_b_c_d_e_f_g_h.pdf"),
-    ("tab\there\nnew.pdf", filetypes.PDF, "tab here new.pdf"),
-    ("Cafe\u0301.pdf", filetypes.PDF, "Caf\u00e9.pdf"),
-    ("", filetypes.PDF, "Subject line.pdf"),
-    ("...", filetypes.PDF, "Subject line.pdf"),
-    (".pdf", filetypes.PDF, "pdf.pdf"),
-])
+@pytest.mark.parametrize(
+    "name, file_type, expected",
+    [
+        ("facture.pdf", filetypes.PDF, "facture.pdf"),
+        ("Facture.PDF", filetypes.PDF, "Facture.pdf"),
+        ("../../../etc/passwd", filetypes.TXT, "passwd.txt"),
+        ("C:\\Users\\x\\scan.png", filetypes.PNG, "scan.png"),
+        ("scan.pdf", filetypes.PNG, "scan.png"),
+        ("rapport.v2", filetypes.PDF, "rapport.v2.pdf"),
+        ("photo.jpeg", filetypes.JPEG, "photo.jpeg"),
+        ("fact\u202efdp.exe", filetypes.PDF, "factfdp.pdf"),
+        ("nul", filetypes.TXT, "_nul.txt"),
+        ("COM1.tar.pdf", filetypes.PDF, "_COM1.tar.pdf"),
+        ("  .hidden.pdf  ", filetypes.PDF, "hidden.pdf"),
+        ('a<b>c:d"e|f?g*h.pdf', filetypes.PDF, "a_b_c_d_e_f_g_h.pdf"),
+        ("tab\there\nnew.pdf", filetypes.PDF, "tab here new.pdf"),
+        ("Cafe\u0301.pdf", filetypes.PDF, "Caf\u00e9.pdf"),
+        ("", filetypes.PDF, "Subject line.pdf"),
+        ("...", filetypes.PDF, "Subject line.pdf"),
+        (".pdf", filetypes.PDF, "pdf.pdf"),
+    ],
+)
 def test_safe_filename(name, file_type, expected):
     assert safe_filename(name, file_type, fallback="Subject line") == expected
 

@@ -11,12 +11,21 @@ def classify(content, name="file", declared="application/octet-stream"):
     return filetypes.classify(content, name, declared, DEFAULT)
 
 
-@pytest.mark.parametrize("content, width_height", [
-    (samples.png(321, 123), (321, 123)),
-    (samples.gif(7, 9), (7, 9)),
-    (samples.jpeg(800, 600), (800, 600)),
-    (b"RIFF\x00\x00\x00\x00WEBPVP8X" + bytes(8) + (99).to_bytes(3, "little") + (49).to_bytes(3, "little"), (100, 50)),
-])
+@pytest.mark.parametrize(
+    "content, width_height",
+    [
+        (samples.png(321, 123), (321, 123)),
+        (samples.gif(7, 9), (7, 9)),
+        (samples.jpeg(800, 600), (800, 600)),
+        (
+            b"RIFF\x00\x00\x00\x00WEBPVP8X"
+            + bytes(8)
+            + (99).to_bytes(3, "little")
+            + (49).to_bytes(3, "little"),
+            (100, 50),
+        ),
+    ],
+)
 def test_image_dimensions(content, width_height):
     assert filetypes.image_size(content, filetypes.image_type(content)) == width_height
 
@@ -39,12 +48,15 @@ def test_old_office_documents_by_their_ole_directory():
 
 
 def test_opendocument_with_macros_is_refused():
-    odt_with_basic = samples.plain_zip({"mimetype": b"application/vnd.oasis.opendocument.text",
-                                        "Basic/Standard/Module1.xml": b"<x/>"})
+    odt_with_basic = samples.plain_zip(
+        {"mimetype": b"application/vnd.oasis.opendocument.text", "Basic/Standard/Module1.xml": b"<x/>"}
+    )
 
     assert classify(odt_with_basic).code == "macro"
-    assert classify(samples.plain_zip({"mimetype": b"application/vnd.oasis.opendocument.graphics"})).code == \
-        "unsupported"
+    assert (
+        classify(samples.plain_zip({"mimetype": b"application/vnd.oasis.opendocument.graphics"})).code
+        == "unsupported"
+    )
 
 
 def test_only_stored_and_deflated_zip_entries():
@@ -59,30 +71,43 @@ def test_only_stored_and_deflated_zip_entries():
 
 
 def test_android_packages_are_programs():
-    assert classify(samples.plain_zip({"AndroidManifest.xml": b"x", "classes.dex": b"dex\n035"})).code == \
-        "executable"
+    assert (
+        classify(samples.plain_zip({"AndroidManifest.xml": b"x", "classes.dex": b"dex\n035"})).code
+        == "executable"
+    )
 
 
-@pytest.mark.parametrize("content, name, declared, expected", [
-    (b"a,b\n1,2\n", "x.csv", "text/plain", filetypes.CSV),
-    (b"a,b\n1,2\n", "x", "text/csv", filetypes.CSV),
-    (b"hello", "notes", "text/plain", filetypes.TXT),
-    (b"hello", "readme.txt", "application/octet-stream", filetypes.TXT),
-    ("\ufeffUTF-16 text".encode("utf-16"), "u.txt", "", filetypes.TXT),
-    (b"  <?xml version='1.0'?>\n<!-- c --><rsm:CrossIndustryInvoice xmlns:rsm='urn:x'/>", "cii", "", filetypes.XML),
-])
+@pytest.mark.parametrize(
+    "content, name, declared, expected",
+    [
+        (b"a,b\n1,2\n", "x.csv", "text/plain", filetypes.CSV),
+        (b"a,b\n1,2\n", "x", "text/csv", filetypes.CSV),
+        (b"hello", "notes", "text/plain", filetypes.TXT),
+        (b"hello", "readme.txt", "application/octet-stream", filetypes.TXT),
+        ("\ufeffUTF-16 text".encode("utf-16"), "u.txt", "", filetypes.TXT),
+        (
+            b"  <?xml version='1.0'?>\n<!-- c --><rsm:CrossIndustryInvoice xmlns:rsm='urn:x'/>",
+            "cii",
+            "",
+            filetypes.XML,
+        ),
+    ],
+)
 def test_text_types(content, name, declared, expected):
     assert classify(content, name, declared).file_type is expected
 
 
-@pytest.mark.parametrize("content, name, declared, code", [
-    (b"hello", "data.json", "application/json", "unsupported"),
-    (b"<p>hi</p>", "x.htm", "text/plain", "active-content"),
-    (b"hello", "x", "text/html", "active-content"),
-    (b"Set-Content x", "x.ps1", "text/plain", "script"),
-    (samples.pdf(), "x.pdf", "application/x-msdownload", "executable"),
-    (b"\x00\x01\x02\x03" * 10, "x.txt", "text/plain", "unsupported"),
-])
+@pytest.mark.parametrize(
+    "content, name, declared, code",
+    [
+        (b"hello", "data.json", "application/json", "unsupported"),
+        (b"<p>hi</p>", "x.htm", "text/plain", "active-content"),
+        (b"hello", "x", "text/html", "active-content"),
+        (b"Set-Content x", "x.ps1", "text/plain", "script"),
+        (samples.pdf(), "x.pdf", "application/x-msdownload", "executable"),
+        (b"\x00\x01\x02\x03" * 10, "x.txt", "text/plain", "unsupported"),
+    ],
+)
 def test_refused_text(content, name, declared, code):
     assert classify(content, name, declared).code == code
 

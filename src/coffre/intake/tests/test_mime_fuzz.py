@@ -17,29 +17,96 @@ from coffre.intake.mime import DEFAULT, MAX_PROBLEMS, Extraction, extract
 from coffre.intake.tests import samples
 
 ACCEPTED_MEDIA_TYPES = {file_type.media_type: file_type for file_type in filetypes.ACCEPTED}
-RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{n}" for n in range(1, 10)), *(f"LPT{n}" for n in range(1, 10))}
+RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{n}" for n in range(1, 10)),
+    *(f"LPT{n}" for n in range(1, 10)),
+}
 # Small limits, so that generated mails reach them.
-LIMITS = replace(DEFAULT, max_documents=4, max_file_size=64 * 1024, max_forward_depth=2, max_parts=40,
-                 archive_max_entries=20, archive_max_size=256 * 1024, archive_max_ratio=50)
+LIMITS = replace(
+    DEFAULT,
+    max_documents=4,
+    max_file_size=64 * 1024,
+    max_forward_depth=2,
+    max_parts=40,
+    archive_max_entries=20,
+    archive_max_size=256 * 1024,
+    archive_max_ratio=50,
+)
 # COFFRE_FUZZ_EXAMPLES=5000 searches longer (the suite keeps it short).
-FUZZ = settings(max_examples=int(os.environ.get("COFFRE_FUZZ_EXAMPLES", "250")), deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                       HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=int(os.environ.get("COFFRE_FUZZ_EXAMPLES", "250")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
-CONTENTS = [samples.pdf(), samples.png(), samples.png(300, 300), samples.gif(), samples.jpeg(), samples.docx(),
-            samples.docx(macro=True), samples.xlsx(), samples.odt(), samples.doc(), samples.msi(), samples.pe(),
-            samples.elf(), samples.plain_zip(), samples.zip_bomb(1), samples.encrypted_zip(),
-            samples.plain_zip({"x.zip": samples.plain_zip()}), b"#!/bin/sh\n", b"<svg/>", b"hello, world\n",
-            "caf\u00e9 \u20ac".encode("cp1252"), b"<?xml version='1.0'?><Invoice/>", b""]
-CONTENT_TYPES = ["application/pdf", "application/octet-stream", "image/png", "image/jpeg", "text/plain",
-                 "text/html", "text/csv", "application/zip", "message/rfc822", "application/pkcs7-signature",
-                 "application/pkcs7-mime", "multipart/mixed", "x-bad", "", "text/plain; charset=\"",
-                 "application/vnd.ms-excel"]
+CONTENTS = [
+    samples.pdf(),
+    samples.png(),
+    samples.png(300, 300),
+    samples.gif(),
+    samples.jpeg(),
+    samples.docx(),
+    samples.docx(macro=True),
+    samples.xlsx(),
+    samples.odt(),
+    samples.doc(),
+    samples.msi(),
+    samples.pe(),
+    samples.elf(),
+    samples.plain_zip(),
+    samples.zip_bomb(1),
+    samples.encrypted_zip(),
+    samples.plain_zip({"x.zip": samples.plain_zip()}),
+    b"#!/bin/sh\n",
+    b"<svg/>",
+    b"hello, world\n",
+    "caf\u00e9 \u20ac".encode("cp1252"),
+    b"<?xml version='1.0'?><Invoice/>",
+    b"",
+]
+CONTENT_TYPES = [
+    "application/pdf",
+    "application/octet-stream",
+    "image/png",
+    "image/jpeg",
+    "text/plain",
+    "text/html",
+    "text/csv",
+    "application/zip",
+    "message/rfc822",
+    "application/pkcs7-signature",
+    "application/pkcs7-mime",
+    "multipart/mixed",
+    "x-bad",
+    "",
+    'text/plain; charset="',
+    "application/vnd.ms-excel",
+]
 CHARSETS = ["utf-8", "iso-8859-1", "x-klingon", "utf-16", "", "cp1252", "us-ascii", "gb2312", "'"]
 ENCODINGS = ["7bit", "8bit", "base64", "quoted-printable", "binary", "x-uuencode", "bogus", ""]
 DISPOSITIONS = ["attachment", "inline", "", "form-data", "attachment; filename*=utf-8''%E2%80%AE%2E%2E"]
-name_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from([
-    "../../etc/passwd", "C:\\x\\y.exe", "CON", "a\x00b.pdf", "fact\u202efdp.exe", ".", "..", " .pdf",
-    "x" * 300 + ".pdf", "lpt1.txt", "invoice.pdf.exe", "mail.eml", "\u0000", "=?utf-8?q?caf=C3=A9?=.pdf"])
+name_text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40) | st.sampled_from(
+    [
+        "../../etc/passwd",
+        "C:\\x\\y.exe",
+        "CON",
+        "a\x00b.pdf",
+        "fact\u202efdp.exe",
+        ".",
+        "..",
+        " .pdf",
+        "x" * 300 + ".pdf",
+        "lpt1.txt",
+        "invoice.pdf.exe",
+        "mail.eml",
+        "\u0000",
+        "=?utf-8?q?caf=C3=A9?=.pdf",
+    ]
+)
 
 
 def _encode(content: bytes, encoding: str, corrupt: bool) -> bytes:
@@ -60,8 +127,11 @@ def leaf(draw) -> bytes:
     headers = []
     if content_type:
         charset = draw(st.sampled_from(CHARSETS))
-        headers.append(f"Content-Type: {content_type}" + (f"; charset={charset}" if charset else "")
-                       + (f'; name="{draw(name_text)}"' if draw(st.booleans()) else ""))
+        headers.append(
+            f"Content-Type: {content_type}"
+            + (f"; charset={charset}" if charset else "")
+            + (f'; name="{draw(name_text)}"' if draw(st.booleans()) else "")
+        )
     if encoding:
         headers.append(f"Content-Transfer-Encoding: {encoding}")
     disposition = draw(st.sampled_from(DISPOSITIONS))
@@ -88,19 +158,28 @@ def container(draw, inner) -> bytes:
         return b"Content-Type: message/rfc822\r\n\r\n" + draw(message_of(inner))
     children = draw(st.lists(inner, min_size=0, max_size=4))
     boundary = draw(st.text(alphabet="abcXYZ019'()+_,-./:=? ", min_size=1, max_size=20))
-    return _multipart(children, boundary, draw(st.sampled_from(["mixed", "alternative", "related", "signed",
-                                                                "encrypted", "digest"])),
-                      draw(st.booleans()), draw(st.integers(0, 9)) == 0)
+    return _multipart(
+        children,
+        boundary,
+        draw(st.sampled_from(["mixed", "alternative", "related", "signed", "encrypted", "digest"])),
+        draw(st.booleans()),
+        draw(st.integers(0, 9)) == 0,
+    )
 
 
 def message_of(body):
     @st.composite
     def build(draw) -> bytes:
-        subject = draw(st.text(max_size=30) | st.sampled_from(["=?utf-8?b?!!!?=", "=?x-bad?q?caf=E9?=",
-                                                               "=?utf-8?q?Factur=C3=A9?="]))
-        headers = (f"From: {draw(st.sampled_from(['a@b.be', 'Bad <', '=?utf-8?q?=C3=A9?= <e@x.be>', '']))}\r\n"
-                   f"Subject: {subject}\r\nMessage-ID: <{draw(st.text(max_size=10))}@x>\r\nMIME-Version: 1.0\r\n")
+        subject = draw(
+            st.text(max_size=30)
+            | st.sampled_from(["=?utf-8?b?!!!?=", "=?x-bad?q?caf=E9?=", "=?utf-8?q?Factur=C3=A9?="])
+        )
+        headers = (
+            f"From: {draw(st.sampled_from(['a@b.be', 'Bad <', '=?utf-8?q?=C3=A9?= <e@x.be>', '']))}\r\n"
+            f"Subject: {subject}\r\nMessage-ID: <{draw(st.text(max_size=10))}@x>\r\nMIME-Version: 1.0\r\n"
+        )
         return headers.encode("utf-8", "surrogateescape") + draw(body)
+
     return build()
 
 
@@ -172,7 +251,7 @@ def test_random_bytes_never_break_extract(raw):
 @given(st.sampled_from(CONTENTS), st.binary(max_size=64), st.integers(min_value=0))
 def test_damaged_sample_files_are_refused_or_accepted_never_raised(content, garbage, position):
     position = position % (len(content) + 1)
-    damaged = content[:position] + garbage + content[position + len(garbage):]
+    damaged = content[:position] + garbage + content[position + len(garbage) :]
 
     verdict = filetypes.classify(damaged, "file.bin2", "application/octet-stream", LIMITS)
 
@@ -180,11 +259,16 @@ def test_damaged_sample_files_are_refused_or_accepted_never_raised(content, garb
 
 
 @settings(max_examples=500, deadline=None)
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=400) | name_text,
-       st.sampled_from(filetypes.ACCEPTED), st.text(max_size=100), st.integers(16, 200))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=400) | name_text,
+    st.sampled_from(filetypes.ACCEPTED),
+    st.text(max_size=100),
+    st.integers(16, 200),
+)
 def test_safe_filename_is_always_safe(name, file_type, fallback, max_length):
-    assert_safe_name(safe_filename(name, file_type, fallback=fallback, max_length=max_length), file_type,
-                     max_length)
+    assert_safe_name(
+        safe_filename(name, file_type, fallback=fallback, max_length=max_length), file_type, max_length
+    )
 
 
 def test_the_generators_reach_documents_and_refusals():

@@ -39,22 +39,35 @@ def mailbox(dovecot) -> Mailbox:
 
 @pytest.fixture
 def add_source(db, dovecot):
-    def add(box: Mailbox, *, security="plain", folder="INBOX", password=None, target="documents-k7q2", **extra):
+    def add(
+        box: Mailbox, *, security="plain", folder="INBOX", password=None, target="documents-k7q2", **extra
+    ):
         port = extra.pop("port", dovecot.imaps_port if security == "tls" else dovecot.imap_port)
         source, _created = services.add_source(
-            target=target, host="127.0.0.1", port=port, security=security, username=box.user,
-            password=box.password if password is None else password, folder=folder,
+            target=target,
+            host="127.0.0.1",
+            port=port,
+            security=security,
+            username=box.user,
+            password=box.password if password is None else password,
+            folder=folder,
             ca_certificate=extra.pop("ca_certificate", dovecot.ca_pem if security != "plain" else ""),
-            actor=Actor.cli("test"), **extra)
+            actor=Actor.cli("test"),
+            **extra,
+        )
         return source
 
     return add
 
 
 def mail(number: int, **headers) -> bytes:
-    lines = {"Return-Path": "<bounce@sender.example>",
-             "Received": "from mx.sender.example (mx.sender.example [192.0.2.25]) by imap.client.example",
-             "From": "Fournisseur <factures@sender.example>", "Subject": f"Facture {number}",
-             "Message-ID": f"<facture-{number}@sender.example>", **headers}
+    lines = {
+        "Return-Path": "<bounce@sender.example>",
+        "Received": "from mx.sender.example (mx.sender.example [192.0.2.25]) by imap.client.example",
+        "From": "Fournisseur <factures@sender.example>",
+        "Subject": f"Facture {number}",
+        "Message-ID": f"<facture-{number}@sender.example>",
+        **headers,
+    }
     head = "".join(f"{name}: {value}\r\n" for name, value in lines.items())
     return f"{head}\r\nFacture numero {number}\r\n".encode()

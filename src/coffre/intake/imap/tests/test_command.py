@@ -33,8 +33,20 @@ def password_file(tmp_path, mailbox):
 
 
 def add_args(mailbox, dovecot, *extra):
-    return ("add", "--target", "documents-k7q2", "--host", "127.0.0.1", "--port", str(dovecot.imap_port),
-            "--security", "plain", "--username", mailbox.user, *extra)
+    return (
+        "add",
+        "--target",
+        "documents-k7q2",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(dovecot.imap_port),
+        "--security",
+        "plain",
+        "--username",
+        mailbox.user,
+        *extra,
+    )
 
 
 @pytest.mark.django_db
@@ -52,10 +64,14 @@ def test_add_is_idempotent_and_never_prints_the_password(mailbox, dovecot, passw
 
 @pytest.mark.django_db
 def test_the_password_can_come_from_stdin(mailbox, dovecot, monkeypatch):
-    out, _ = run(*add_args(mailbox, dovecot, "--password-stdin"), stdin=mailbox.password + "\n",
-                 monkeypatch=monkeypatch)
+    out, _ = run(
+        *add_args(mailbox, dovecot, "--password-stdin"),
+        stdin=mailbox.password + "\n",
+        monkeypatch=monkeypatch,
+    )
 
     from coffre.intake.imap import credentials
+
     assert credentials.unseal(ImapSource.objects.get(pk=int(out)).password_sealed) == mailbox.password
 
 
@@ -66,8 +82,19 @@ def test_add_without_password_or_with_a_bad_value_fails_clearly(mailbox, dovecot
     with pytest.raises(CommandError, match="cannot read the password file"):
         run(*add_args(mailbox, dovecot, "--password-file", "/nonexistent/file"))
     with pytest.raises(CommandError, match="only allowed to this machine"):
-        run("add", "--target", "t", "--host", "imap.example.be", "--security", "plain", "--username", "u",
-            "--password-file", __file__)
+        run(
+            "add",
+            "--target",
+            "t",
+            "--host",
+            "imap.example.be",
+            "--security",
+            "plain",
+            "--username",
+            "u",
+            "--password-file",
+            __file__,
+        )
 
 
 @pytest.mark.django_db
@@ -84,8 +111,14 @@ def test_list_poll_and_remove(mailbox, dovecot, password_file, settings):
     removed_again, _ = run("remove", str(source_id), "--json")
 
     assert json.loads(polled)[0] | {"source_id": source_id} == {
-        "source_id": source_id, "status": "ok", "delivered": 2, "skipped": 0, "more": False,
-        "uid_validity_changed": False, "error": ""}
+        "source_id": source_id,
+        "status": "ok",
+        "delivered": 2,
+        "skipped": 0,
+        "more": False,
+        "uid_validity_changed": False,
+        "error": "",
+    }
     assert len(DELIVERED) == 2
     [entry] = json.loads(listed)
     assert (entry["last_uid"], entry["delivered"], entry["last_error"]) == (2, 2, "")

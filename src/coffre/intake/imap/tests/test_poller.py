@@ -5,7 +5,6 @@ import sys
 import types
 from datetime import timedelta
 
-import pytest
 from django.utils import timezone
 
 from coffre.audit.models import AuditRecord
@@ -29,8 +28,10 @@ class Sink:
 
     @property
     def subjects(self) -> list[str]:
-        return [next(line for line in raw.decode().splitlines() if line.startswith("Subject: "))[9:]
-                for raw, _envelope in self.received]
+        return [
+            next(line for line in raw.decode().splitlines() if line.startswith("Subject: "))[9:]
+            for raw, _envelope in self.received
+        ]
 
 
 def test_new_mails_are_delivered_once_in_order(mailbox, add_source, caplog):
@@ -68,7 +69,10 @@ def test_a_crash_redelivers_that_mail_and_not_the_earlier_ones(mailbox, add_sour
     again = poller.poll(source.pk, sink)
 
     assert (crashed.status, crashed.delivered) == ("error", 1)
-    assert "message UID 2, which will be delivered again: RuntimeError: pipeline broke on Facture 2" in crashed.error
+    assert (
+        "message UID 2, which will be delivered again: RuntimeError: pipeline broke on Facture 2"
+        in crashed.error
+    )
     assert (again.status, again.delivered) == ("ok", 2)
     assert sink.subjects == ["Facture 2", "Facture 3"]
 
@@ -99,14 +103,20 @@ def test_a_wrong_password_is_a_clear_error_and_never_shown(mailbox, add_source, 
     result = poller.poll(source.pk, Sink())
 
     assert result.status == "error"
-    assert result.error == (f"127.0.0.1:{source.port} refused the login of {mailbox.user}: "
-                            "[AUTHENTICATIONFAILED] Authentication failed.")
+    assert result.error == (
+        f"127.0.0.1:{source.port} refused the login of {mailbox.user}: "
+        "[AUTHENTICATIONFAILED] Authentication failed."
+    )
     source.refresh_from_db()
     assert (source.last_error, source.failures) == (result.error, 1)
     assert source.next_attempt_at > timezone.now()
     assert "refused the login" in caplog.text
-    for text in (caplog.text, source.last_error, repr(result),
-                 *(str(record.details) for record in AuditRecord.objects.all())):
+    for text in (
+        caplog.text,
+        source.last_error,
+        repr(result),
+        *(str(record.details) for record in AuditRecord.objects.all()),
+    ):
         assert wrong not in text and mailbox.password not in text
 
 
@@ -126,8 +136,9 @@ def test_a_certificate_from_an_unknown_ca_is_refused(mailbox, add_source):
     result = poller.poll(source.pk, Sink())
 
     assert result.status == "error"
-    assert result.error.startswith(f"TLS with 127.0.0.1:{source.port} failed: the server's certificate is not "
-                                   "trusted")
+    assert result.error.startswith(
+        f"TLS with 127.0.0.1:{source.port} failed: the server's certificate is not trusted"
+    )
 
 
 def test_a_closed_port_and_a_missing_folder_are_clear_errors(mailbox, add_source):
@@ -136,7 +147,10 @@ def test_a_closed_port_and_a_missing_folder_are_clear_errors(mailbox, add_source
     closed = add_source(mailbox, port=_free_port(), target="documents-zz")
     missing = add_source(mailbox, folder="Nulle part")
 
-    assert poller.poll(closed.pk, Sink()).error == f"cannot connect to 127.0.0.1:{closed.port}: Connection refused"
+    assert (
+        poller.poll(closed.pk, Sink()).error
+        == f"cannot connect to 127.0.0.1:{closed.port}: Connection refused"
+    )
     assert poller.poll(missing.pk, Sink()).error.startswith("the folder 'Nulle part' cannot be opened: ")
 
 
@@ -175,8 +189,13 @@ def test_the_envelope_comes_from_the_headers_the_mailbox_server_added(mailbox, a
     poller.poll(add_source(mailbox).pk, sink)
 
     assert [envelope for _raw, envelope in sink.received] == [
-        poller.PolledEnvelope("bounce@sender.example", ("documents-k7q2@intake.coffre.example",), "192.0.2.25",
-                              "mx.sender.example", "imap"),
+        poller.PolledEnvelope(
+            "bounce@sender.example",
+            ("documents-k7q2@intake.coffre.example",),
+            "192.0.2.25",
+            "mx.sender.example",
+            "imap",
+        ),
         poller.PolledEnvelope("", ("documents-k7q2@intake.coffre.example",), "0.0.0.0", "", "imap"),
     ]
 
@@ -202,7 +221,9 @@ def test_the_pipeline_is_resolved_when_the_poll_runs(mailbox, add_source, monkey
 
 def test_a_claimed_source_is_not_polled_twice(mailbox, add_source):
     source = add_source(mailbox)
-    ImapSource.objects.filter(pk=source.pk).update(claimed_by="other", claimed_until=timezone.now() + timedelta(minutes=5))
+    ImapSource.objects.filter(pk=source.pk).update(
+        claimed_by="other", claimed_until=timezone.now() + timedelta(minutes=5)
+    )
 
     assert poller.poll(source.pk, Sink()).status == "busy"
     ImapSource.objects.filter(pk=source.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))

@@ -11,8 +11,14 @@ ACTOR = Actor.cli("test")
 
 
 def add(**fields):
-    values = {"target": "documents-k7q2", "host": "imap.client.example", "username": "factures@client.example",
-              "password": "pa55-word", "actor": ACTOR, **fields}
+    values = {
+        "target": "documents-k7q2",
+        "host": "imap.client.example",
+        "username": "factures@client.example",
+        "password": "pa55-word",
+        "actor": ACTOR,
+        **fields,
+    }
     return services.add_source(**values)
 
 
@@ -20,7 +26,12 @@ def add(**fields):
 def test_a_source_is_added_with_its_default_port_and_a_sealed_password():
     source, created = add()
 
-    assert created and (source.port, source.security, source.folder, source.last_uid) == (993, "tls", "INBOX", 0)
+    assert created and (source.port, source.security, source.folder, source.last_uid) == (
+        993,
+        "tls",
+        "INBOX",
+        0,
+    )
     stored = ImapSource.objects.get(pk=source.pk)
     assert b"pa55-word" not in bytes(stored.password_sealed)
     assert credentials.unseal(stored.password_sealed) == "pa55-word"
@@ -46,18 +57,21 @@ def test_adding_again_is_the_same_source_brought_up_to_date():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("fields, message", [
-    ({"target": "bad target"}, "is not the local part"),
-    ({"host": "imap example"}, "is not a host name"),
-    ({"security": "ssl3"}, "security must be one of"),
-    ({"security": "plain"}, "only allowed to this machine"),
-    ({"port": 70000}, "between 1 and 65535"),
-    ({"username": ""}, "a username is needed"),
-    ({"password": ""}, "a password is needed"),
-    ({"password": "a\nb"}, "a password is needed"),
-    ({"folder": ""}, "a folder name is needed"),
-    ({"ca_certificate": "not a pem"}, "not a PEM certificate"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"target": "bad target"}, "is not the local part"),
+        ({"host": "imap example"}, "is not a host name"),
+        ({"security": "ssl3"}, "security must be one of"),
+        ({"security": "plain"}, "only allowed to this machine"),
+        ({"port": 70000}, "between 1 and 65535"),
+        ({"username": ""}, "a username is needed"),
+        ({"password": ""}, "a password is needed"),
+        ({"password": "a\nb"}, "a password is needed"),
+        ({"folder": ""}, "a folder name is needed"),
+        ({"ca_certificate": "not a pem"}, "not a PEM certificate"),
+    ],
+)
 def test_bad_sources_are_refused_clearly(fields, message):
     with pytest.raises(services.SourceError, match=message) as error:
         add(**fields)

@@ -52,7 +52,9 @@ def _password(options) -> str:
         else:
             raise CommandError("the password is needed: --password-file PATH or --password-stdin")
     except OSError as exc:
-        raise CommandError(f"cannot read the password file {options['password_file']}: {exc.strerror}") from None
+        raise CommandError(
+            f"cannot read the password file {options['password_file']}: {exc.strerror}"
+        ) from None
     return text.rstrip("\r\n")
 
 
@@ -66,13 +68,21 @@ class Command(BaseCommand):
         add.add_argument("--target", required=True, help="local part of the intake address to deliver to")
         add.add_argument("--host", required=True)
         add.add_argument("--port", type=int, help="default: 993 for tls, 143 for starttls and plain")
-        add.add_argument("--security", choices=Security.values, default=Security.TLS,
-                         help="tls (default), starttls, or plain (only to 127.0.0.1/::1/localhost)")
+        add.add_argument(
+            "--security",
+            choices=Security.values,
+            default=Security.TLS,
+            help="tls (default), starttls, or plain (only to 127.0.0.1/::1/localhost)",
+        )
         add.add_argument("--username", required=True)
         add.add_argument("--password-file", help="a file holding the password (one line)")
-        add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+        add.add_argument(
+            "--password-stdin", action="store_true", help="read the password from standard input"
+        )
         add.add_argument("--folder", default="INBOX")
-        add.add_argument("--ca-file", help="PEM certificate of a private CA the server's certificate comes from")
+        add.add_argument(
+            "--ca-file", help="PEM certificate of a private CA the server's certificate comes from"
+        )
         add.add_argument("--json", action="store_true", dest="as_json")
 
         listing = sub.add_parser("list", help="list the sources, their watermark and last error")
@@ -95,24 +105,36 @@ class Command(BaseCommand):
             try:
                 ca_certificate = Path(ca_file).read_text(encoding="ascii")
             except (OSError, UnicodeDecodeError) as exc:
-                raise CommandError(f"cannot read the CA file {ca_file}: {getattr(exc, 'strerror', exc)}") from None
+                raise CommandError(
+                    f"cannot read the CA file {ca_file}: {getattr(exc, 'strerror', exc)}"
+                ) from None
         try:
             source, created = services.add_source(
-                target=target, host=host, port=port, security=security, username=username,
-                password=_password(options), folder=folder, ca_certificate=ca_certificate,
-                actor=Actor.cli("imap-source add"))
+                target=target,
+                host=host,
+                port=port,
+                security=security,
+                username=username,
+                password=_password(options),
+                folder=folder,
+                ca_certificate=ca_certificate,
+                actor=Actor.cli("imap-source add"),
+            )
         except services.SourceError as exc:
             raise CommandError(str(exc)) from None
         if as_json:
             emit(self, {**source_as_dict(source), "created": created}, True, "")
         else:
             self.stdout.write(str(source.pk))
-            self.stderr.write(f"source {'added' if created else 'already there, brought up to date'}: {source}")
+            self.stderr.write(
+                f"source {'added' if created else 'already there, brought up to date'}: {source}"
+            )
 
     def _list(self, as_json, **_):
         sources = [source_as_dict(source) for source in selectors.list_sources()]
         lines = [
-            f"{s['id']}  {s['username']}@{s['host']}:{s['port']}/{s['folder']} ({s['security']}) -> {s['target']}  "
+            f"{s['id']}  {s['username']}@{s['host']}:{s['port']}/{s['folder']} ({s['security']}) "
+            f"-> {s['target']}  "
             f"{'active' if s['active'] else 'inactive'}  last UID {s['last_uid']}  delivered {s['delivered']}"
             + (f"  error ({s['failures']}x): {s['last_error']}" if s["last_error"] else "")
             for s in sources
@@ -134,12 +156,14 @@ class Command(BaseCommand):
         results = [poller.poll(pk) for pk in ids]
         lines = [
             f"{r.source_id}: {r.status}, {r.delivered} delivered"
-            + (f", {r.skipped} too large" if r.skipped else "") + (", more waiting" if r.more else "")
+            + (f", {r.skipped} too large" if r.skipped else "")
+            + (", more waiting" if r.more else "")
             + (", UIDVALIDITY changed: started again" if r.uid_validity_changed else "")
             + (f": {r.error}" if r.error else "")
             for r in results
         ]
         emit(self, [r.as_dict() for r in results], as_json, "\n".join(lines) or "no active source")
         if any(r.status == "error" for r in results):
-            raise CommandError("polling failed for " + ", ".join(str(r.source_id) for r in results
-                                                              if r.status == "error"))
+            raise CommandError(
+                "polling failed for " + ", ".join(str(r.source_id) for r in results if r.status == "error")
+            )
