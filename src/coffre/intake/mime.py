@@ -20,27 +20,22 @@ Never: raise for what a message holds (any failure becomes a problem), run or fe
 message names, write anything, or log content.
 """
 
-import binascii
-import codecs
 import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
 from email.message import Message
-from email.parser import BytesParser
-from email.policy import EmailPolicy
 
 from django.conf import settings
 
-from coffre.intake import filetypes
+from coffre.intake import filetypes, mimeparts
 from coffre.intake.bodytext import html_to_text
 from coffre.intake.filenames import clean_text, safe_filename, unique_filename
+from coffre.intake.mimeparts import header_text
 
 MB = 1024 * 1024
 CHUNK_SIZE = 64 * 1024
 SUBJECT_MAX = 255
-HEADER_MAX = 998
 MAX_PROBLEMS = 200
 # Lines starting with "--" (MIME delimiters, but also text separators) allowed per part of the limit.
 _DELIMITERS_PER_PART = 4
@@ -56,39 +51,7 @@ _REPORTS = {
     "message/global-headers",
 }
 _FORWARDED = {"message/rfc822", "message/global"}
-_NOT_BASE64 = re.compile(rb"[^A-Za-z0-9+/]")
 _CID = re.compile(r"""cid:([^"'\s)>]+)""", re.I)
-
-
-# Header values are cut at this length before being parsed: policy.default's header parser costs
-# several microseconds per character (docs/intake-documents.md, "Bounded work").
-_HEADER_CHARS = 4096
-# Headers that give the MIME structure, kept as plain text (the parser reads Content-Type several
-# times per part; the compat32 parameter parsing is an order of magnitude cheaper).
-_STRUCTURE_HEADERS = {
-    "content-type",
-    "content-disposition",
-    "content-transfer-encoding",
-    "content-id",
-    "mime-version",
-}
-_FOLD = re.compile(r"\r?\n(?=[ \t])")
-
-
-class _IntakePolicy(EmailPolicy):
-    """``policy.default`` with bounded header work: values cut at ``_HEADER_CHARS``, and the
-    structure headers returned as text instead of header objects."""
-
-    def header_fetch_parse(self, name, value):
-        if hasattr(value, "name"):
-            return value
-        value = value[:_HEADER_CHARS]
-        if name.lower() in _STRUCTURE_HEADERS:
-            return _FOLD.sub("", value).strip()
-        return super().header_fetch_parse(name, value)
-
-
-_POLICY = _IntakePolicy()
 
 
 @dataclass(frozen=True)
@@ -247,10 +210,10 @@ def extract(raw: bytes, limits: Limits | None = None) -> Extraction:
         refusal = _refusal_before_parsing(raw, state.limits)
         if refusal:
             state.note(REFUSED, *refusal)
-            message = BytesParser(policy=_POLICY).parsebytes(_header_section(raw), headersonly=True)
+            message = mimeparts.parse(raw, headers_only=True)
             subject, from_header, message_id = _identity(message)
         else:
-            message = BytesParser(policy=_POLICY).parsebytes(raw)
+            message = mimeparts.parse(raw)
             subject, from_header, message_id = _identity(message)
             _read_message(message, "", 0, state)
     except Exception as exc:  # noqa: BLE001 - whatever a message holds, the server goes on
@@ -279,31 +242,6 @@ def _mb(size: int) -> str:
     return f"{size / MB:.1f} MB"
 
 
-def _header_section(raw: bytes) -> bytes:
-    match = re.search(rb"\r?\n\r?\n", raw)
-    return raw[: match.end()] if match else raw[: 64 * 1024]
-
-
-def header_text(message: Message, name: str, limit: int = HEADER_MAX) -> str:
-    """A header decoded to one clean line ("" when absent or unreadable)."""
-    try:
-        value = message.get(name)
-        text = "" if value is None else str(value)
-    except Exception:  # noqa: BLE001 - the header parser has raised on odd input
-        text = _raw_header(message, name)
-    return clean_text(text)[:limit]
-
-
-def _raw_header(message: Message, name: str) -> str:
-    for key, value in message.raw_items():
-        if key.lower() == name.lower():
-            try:
-                return str(make_header(decode_header(value)))
-            except Exception:  # noqa: BLE001 - unknown charset, broken encoded word
-                return str(value)
-    return ""
-
-
 def _identity(message: Message) -> tuple[str, str, str]:
     return (
         header_text(message, "Subject", SUBJECT_MAX),
@@ -313,11 +251,8 @@ def _identity(message: Message) -> tuple[str, str, str]:
 
 
 def _defects(part: Message, path: str, state: _State) -> None:
-    for defect in getattr(part, "defects", ()) or ():
-        name = type(defect).__name__.removesuffix("Defect")
-        code = re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower() or "defect"
-        text = (type(defect).__doc__ or name).strip().splitlines()[0].rstrip(".")
-        state.note(DEFECT, code, f"malformed MIME: {text[:1].lower()}{text[1:]}", path)
+    for code, message in mimeparts.defects(part):
+        state.note(DEFECT, code, message, path)
 
 
 def _walk(part: Message, path: str, depth: int, state: _State, leaves: list) -> None:
@@ -332,7 +267,7 @@ def _walk(part: Message, path: str, depth: int, state: _State, leaves: list) -> 
                 path,
             )
         return
-    content_type = _content_type(part)
+    content_type = mimeparts.content_type(part)
     if not content_type.startswith("multipart/"):
         _defects(part, path or "1", state)
         leaves.append((part, path or "1", content_type))
@@ -358,84 +293,24 @@ def _walk(part: Message, path: str, depth: int, state: _State, leaves: list) -> 
             _walk(child, f"{path}.{index}" if path else str(index), depth + 1, state, leaves)
 
 
-def _content_type(part: Message) -> str:
-    try:
-        return part.get_content_type()
-    except Exception:  # noqa: BLE001
-        return "application/octet-stream"
-
-
-def _disposition(part: Message) -> str | None:
-    try:
-        return part.get_content_disposition()
-    except Exception:  # noqa: BLE001
-        return None
-
-
-def _filename(part: Message) -> str:
-    try:
-        name = part.get_filename() or part.get_param("name", header="content-type") or ""
-    except Exception:  # noqa: BLE001 - broken RFC 2231 parameters
-        name = ""
-    if isinstance(name, tuple):  # an undecoded RFC 2231 value
-        name = name[2] if len(name) == 3 else ""
-    return clean_text(str(name))[:HEADER_MAX]
-
-
-def _content_id(part: Message) -> str:
-    return header_text(part, "Content-ID").strip("<> ").lower()
-
-
 def _payload(part: Message, path: str, state: _State) -> bytes | None:
-    try:
-        content = part.get_payload(decode=True)
-        defects = [type(defect).__name__ for defect in part.defects]
-        if "InvalidBase64LengthDefect" in defects and isinstance(content, bytes):
-            # The email package hands back the undecoded text then; decode what can be decoded.
-            content = _lenient_base64(content)
-    except Exception:  # noqa: BLE001
+    content = mimeparts.payload(part)
+    if content is None:
         state.note(DEFECT, "undecodable", "a part could not be decoded and was left out", path)
-        return None
     _defects(part, path, state)  # decoding adds the base64 and quoted-printable defects
-    if isinstance(content, str):
-        return content.encode("utf-8", "surrogateescape")
-    return content if isinstance(content, bytes) else b""
-
-
-def _lenient_base64(text: bytes) -> bytes:
-    """Base64 decoded as far as it goes: stray characters dropped, a dangling last sextet ignored."""
-    cleaned = _NOT_BASE64.sub(b"", text)
-    remainder = len(cleaned) % 4
-    if remainder == 1:
-        cleaned = cleaned[:-1]
-    elif remainder:
-        cleaned += b"=" * (4 - remainder)
-    return binascii.a2b_base64(cleaned)
+    return content
 
 
 def _text_of(part: Message, path: str, state: _State) -> str:
-    content = _payload(part, path, state) or b""
-    try:
-        charset = part.get_content_charset() or ""
-    except Exception:  # noqa: BLE001
-        charset = ""
-    encoding = None
-    if charset:
-        try:
-            encoding = codecs.lookup(charset).name
-        except (LookupError, ValueError):
-            state.note(
-                DEFECT,
-                "unknown-charset",
-                f"unknown character set {clean_text(charset)[:40]!r}: read as UTF-8 or Windows-1252",
-                path,
-            )
-    if encoding:
-        return content.decode(encoding, "replace")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError:
-        return content.decode("cp1252", "replace")
+    text, unknown_charset = mimeparts.text(part, _payload(part, path, state) or b"")
+    if unknown_charset is not None:
+        state.note(
+            DEFECT,
+            "unknown-charset",
+            f"unknown character set {unknown_charset!r}: read as UTF-8 or Windows-1252",
+            path,
+        )
+    return text
 
 
 def _read_message(message: Message, prefix: str, forward_depth: int, state: _State) -> None:
@@ -447,14 +322,14 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
     html_bodies = [
         (part, path)
         for part, path, content_type in leaves
-        if content_type == "text/html" and _disposition(part) != "attachment"
+        if content_type == "text/html" and mimeparts.disposition(part) != "attachment"
     ]
     cids = {cid.lower() for part, path in html_bodies for cid in _CID.findall(_text_of(part, path, state))}
     has_attachment = False
     plain, html = [], []
     for part, path, content_type in leaves:
-        disposition = _disposition(part)
-        filename = _filename(part)
+        disposition = mimeparts.disposition(part)
+        filename = mimeparts.filename(part)
         if content_type in _SIGNATURES:
             state.note(SKIPPED, "signature", "a digital signature of the mail was left out", path, filename)
             continue
@@ -472,7 +347,8 @@ def _read_message(message: Message, prefix: str, forward_depth: int, state: _Sta
             state.note(SKIPPED, "report", f"a delivery or read report ({content_type}) was left out", path)
             continue
         if content_type in _FORWARDED or (
-            filetypes.extension_of(filename) == "eml" and _looks_like_mail(_payload(part, path, state))
+            filetypes.extension_of(filename) == "eml"
+            and mimeparts.looks_like_mail(_payload(part, path, state))
         ):
             has_attachment = True
             _read_forwarded(part, path, forward_depth + 1, state, filename)
@@ -509,7 +385,7 @@ def _read_forwarded(part: Message, path: str, depth: int, state: _State, filenam
         )
         return
     inner = None
-    if _content_type(part) in _FORWARDED:
+    if mimeparts.content_type(part) in _FORWARDED:
         payload = part.get_payload()
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
             inner = payload[0]
@@ -525,25 +401,8 @@ def _read_forwarded(part: Message, path: str, depth: int, state: _State, filenam
                 filename,
             )
             return
-        inner = BytesParser(policy=_POLICY).parsebytes(content)
+        inner = mimeparts.parse(content)
     _read_message(inner, path, depth, state)
-
-
-_MAIL_HEADERS = {"from", "date", "subject", "message-id", "received", "return-path", "mime-version", "to"}
-
-
-def _looks_like_mail(content: bytes | None) -> bool:
-    """Whether an attachment named .eml starts with the header section of a mail."""
-    if not content or filetypes.executable_kind(content) or filetypes.is_pdf(content):
-        return False
-    try:
-        headers = BytesParser(policy=_POLICY).parsebytes(
-            _header_section(content[: 64 * 1024]), headersonly=True
-        )
-        names = {key.lower() for key, _value in headers.raw_items()}
-    except Exception:  # noqa: BLE001
-        return False
-    return len(names & _MAIL_HEADERS) >= 2
 
 
 def _is_small_inline_image(
@@ -553,7 +412,7 @@ def _is_small_inline_image(
     image = filetypes.image_type(content)
     if image is None or disposition == "attachment":
         return False
-    content_id = _content_id(part)
+    content_id = mimeparts.content_id(part)
     # Inline: said so, or referenced by the HTML body, or (no HTML body to tell) given a Content-ID.
     inline = disposition == "inline" or bool(
         content_id and (content_id in cids if cids is not None else True)

@@ -285,12 +285,3 @@ def test_the_generators_reach_documents_and_refusals():
     probe()
 
     assert found["documents"] > 0 and found["refused"] > 0
-
-
-def test_lenient_base64_matches_strict_decoding_on_valid_input():
-    from coffre.intake.mime import _lenient_base64
-
-    for content in CONTENTS:
-        assert _lenient_base64(base64.encodebytes(content)) == content
-    assert _lenient_base64(b"QUJD!RA") == b"ABCD"
-    assert _lenient_base64(b"QUJDR") == b"ABC"
