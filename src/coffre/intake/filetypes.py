@@ -13,19 +13,16 @@ archive formats Coffre cannot inspect (rar, 7z, gz, tar...), ZIPs holding archiv
 archive bombs (entry count, total uncompressed size, compression ratio: read from the ZIP central
 directory, nothing is extracted), HTML and SVG (they can hold scripts), and anything else.
 The table of magic numbers is our own, small and exact on purpose (docs/intake-documents.md says
-why not libmagic, ``filetype`` or ``puremagic``); OLE2 directories are read with olefile.
+why not libmagic, ``filetype`` or ``puremagic``); what is inside ZIP and OLE2 files is read by
+``coffre.intake.containers``.
 
 This module never executes, renders or fetches anything, and never raises for what a file holds.
 """
 
 import codecs
-import io
 import re
 import struct
-import zipfile
 from dataclasses import dataclass
-
-import olefile
 
 
 @dataclass(frozen=True)
@@ -169,14 +166,7 @@ _ARCHIVE_MAGIC = (
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1"}
-# Root CLSIDs of Windows Installer packages, patches and transforms (OLE2 files).
-_MSI_CLSIDS = {
-    "000C1084-0000-0000-C000-000000000046",
-    "000C1086-0000-0000-C000-000000000046",
-    "000C1082-0000-0000-C000-000000000046",
-}
 _PDF_MAGIC_WITHIN = 1024  # PDF readers accept the header anywhere in the first kilobyte
-_ZIP_HEAD_BYTES = 512  # of each entry of a plain ZIP, to recognise archives and programs inside
 _TEXT_CONTROL_SHARE = 0.01  # more control characters than this and it is not text
 
 
@@ -193,7 +183,7 @@ class Classification:
         return self.file_type is not None
 
 
-def _refuse(code: str, reason: str) -> Classification:
+def refuse(code: str, reason: str) -> Classification:
     return Classification(None, code, reason)
 
 
@@ -207,13 +197,13 @@ def name_refusal(filename: str | None, declared_type: str) -> Classification | N
     """A refusal from the name or declared type alone, or None."""
     ext = extension_of(filename)
     if ext in EXECUTABLE_EXTENSIONS:
-        return _refuse("executable", f"the name ends in .{ext}: programs and installers are refused")
+        return refuse("executable", f"the name ends in .{ext}: programs and installers are refused")
     if ext in SCRIPT_EXTENSIONS:
-        return _refuse("script", f"the name ends in .{ext}: scripts are refused")
+        return refuse("script", f"the name ends in .{ext}: scripts are refused")
     if ext in MACRO_EXTENSIONS:
-        return _refuse("macro", f"the name ends in .{ext}: office documents with macros are refused")
+        return refuse("macro", f"the name ends in .{ext}: office documents with macros are refused")
     if declared_type in EXECUTABLE_TYPES:
-        return _refuse("executable", f"it is declared as {declared_type}: programs and scripts are refused")
+        return refuse("executable", f"it is declared as {declared_type}: programs and scripts are refused")
     return None
 
 
@@ -255,7 +245,7 @@ def classify(content: bytes, filename: str | None, declared_type: str, limits) -
         return refusal
     kind = executable_kind(content)
     if kind:
-        return _refuse(
+        return refuse(
             "script" if kind.startswith("a script") else "executable",
             f"its content is {kind}: programs and scripts are refused",
         )
@@ -266,13 +256,15 @@ def classify(content: bytes, filename: str | None, declared_type: str, limits) -
         return Classification(image)
     if content.startswith(b"{\\rtf"):
         return Classification(RTF)
-    if content.startswith(_OLE_MAGIC):
-        return _classify_ole(content, filename)
-    if is_zip(content):
-        return classify_zip(content, filename, limits)
+    if content.startswith(_OLE_MAGIC) or is_zip(content):
+        from coffre.intake import containers  # it reads the table of this module
+
+        if is_zip(content):
+            return containers.classify_zip(content, limits)
+        return containers.classify_ole(content)
     kind = archive_kind(content)
     if kind:
-        return _refuse(
+        return refuse(
             "archive-format",
             f"it is a {kind} archive, which Coffre does not open: send the files themselves or a ZIP",
         )
@@ -352,188 +344,6 @@ def _jpeg_size(content: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _classify_ole(content: bytes, filename: str | None) -> Classification:
-    """An OLE2 compound file: .doc, .xls, .ppt accepted; installers, macros, encryption refused."""
-    try:
-        with olefile.OleFileIO(io.BytesIO(content)) as ole:
-            clsid = (ole.root.clsid or "").upper() if ole.root else ""
-            entries = ["/".join(path) for path in ole.listdir(streams=True, storages=True)]
-    except Exception:  # noqa: BLE001 - olefile raises many kinds of errors on damaged files
-        return _refuse("damaged", "it looks like an old Office document (OLE2) but cannot be read")
-    if clsid in _MSI_CLSIDS:
-        return _refuse("executable", "its content is a Windows installer (MSI): installers are refused")
-    names = {entry.lower() for entry in entries}
-    tops = {entry.split("/", 1)[0] for entry in names}
-    if "encryptedpackage" in names or "encryptioninfo" in names:
-        return _refuse(
-            "encrypted",
-            "it is a password-protected office document: Coffre cannot check "
-            "what it holds; send it without a password",
-        )
-    if tops & {"macros", "_vba_project_cur", "vba"} or any(
-        part == "vba" for entry in names for part in entry.split("/")
-    ):
-        return _refuse("macro", "it is an office document with macros: documents with macros are refused")
-    if "worddocument" in names:
-        return Classification(DOC)
-    if "workbook" in names or "book" in names:
-        return Classification(XLS)
-    if "powerpoint document" in names:
-        return Classification(PPT)
-    if any(name.startswith("__substg1.0_") for name in tops):
-        return _refuse(
-            "unsupported",
-            "it is an Outlook message (.msg): forward the mail as an attachment "
-            "(.eml) or send its attachments",
-        )
-    return _refuse(
-        "unsupported", "it is an OLE2 compound file that is not a Word, Excel or PowerPoint document"
-    )
-
-
-def classify_zip(content: bytes, filename: str | None, limits) -> Classification:
-    """A ZIP: an OOXML or OpenDocument file, a Java/Android package, or a plain archive.
-
-    The bomb checks read the central directory only; a plain archive's entries are opened for
-    their first bytes (bounded by the declared sizes, which zipfile never reads past).
-    """
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            infos = archive.infolist()
-            bomb = _bomb_check(infos, len(content), limits)
-            if bomb:
-                return bomb
-            names = {info.filename for info in infos}
-            if any(info.flag_bits & 0x1 for info in infos):
-                return _refuse(
-                    "encrypted",
-                    "it is a password-protected ZIP: Coffre cannot check what it "
-                    "holds; send the files without a password",
-                )
-            if any(info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for info in infos):
-                return _refuse(
-                    "archive-format",
-                    "it is a ZIP compressed with a method Coffre does not "
-                    "open (only stored and deflated entries)",
-                )
-            if "[Content_Types].xml" in names:
-                return _classify_ooxml(archive, names)
-            if "mimetype" in names:
-                return _classify_opendocument(archive, names)
-            if "AndroidManifest.xml" in names or "classes.dex" in names:
-                return _refuse("executable", "its content is an Android application: programs are refused")
-            if "META-INF/MANIFEST.MF" in names and any(name.endswith(".class") for name in names):
-                return _refuse("executable", "its content is a Java application (JAR): programs are refused")
-            return _classify_plain_zip(archive, infos, limits)
-    except Exception:  # noqa: BLE001 - zipfile raises BadZipFile, ValueError, struct.error, EOFError...
-        return _refuse("damaged", "it looks like a ZIP (or an Office document) but cannot be read")
-
-
-def _bomb_check(infos, archive_size: int, limits) -> Classification | None:
-    if len(infos) > limits.archive_max_entries:
-        return _refuse(
-            "archive-bomb",
-            f"it is a ZIP of {len(infos)} entries, more than the {limits.archive_max_entries} accepted",
-        )
-    total = sum(info.file_size for info in infos)
-    if total > limits.archive_max_size:
-        return _refuse(
-            "archive-bomb",
-            f"it is a ZIP that would expand to {_megabytes(total)}, more than "
-            f"the {_megabytes(limits.archive_max_size)} accepted",
-        )
-    if total > limits.archive_max_ratio * max(archive_size, 1) and total > 1024 * 1024:
-        return _refuse(
-            "archive-bomb",
-            f"it is a ZIP that would expand {total // max(archive_size, 1)} "
-            f"times, more than the {limits.archive_max_ratio} times accepted",
-        )
-    return None
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def _read_member(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
-    with archive.open(name) as member:
-        return member.read(limit)
-
-
-def _classify_ooxml(archive: zipfile.ZipFile, names: set[str]) -> Classification:
-    lowered = {name.lower() for name in names}
-    content_types = _read_member(archive, "[Content_Types].xml", 1024 * 1024)
-    if any(name.endswith("vbaproject.bin") for name in lowered) or b"macroEnabled" in content_types:
-        return _refuse("macro", "it is an office document with macros: documents with macros are refused")
-    if "word/document.xml" in lowered:
-        return Classification(DOCX)
-    if "xl/workbook.xml" in lowered:
-        return Classification(XLSX)
-    if "ppt/presentation.xml" in lowered:
-        return Classification(PPTX)
-    return _refuse(
-        "unsupported", "it is an Office Open XML file that is not a Word, Excel or PowerPoint document"
-    )
-
-
-_OPENDOCUMENT = {
-    b"application/vnd.oasis.opendocument.text": ODT,
-    b"application/vnd.oasis.opendocument.spreadsheet": ODS,
-    b"application/vnd.oasis.opendocument.presentation": ODP,
-}
-
-
-def _classify_opendocument(archive: zipfile.ZipFile, names: set[str]) -> Classification:
-    mimetype = _read_member(archive, "mimetype", 200).strip()
-    file_type = _OPENDOCUMENT.get(mimetype)
-    if file_type is None:
-        return _refuse(
-            "unsupported", "it is an OpenDocument file that is not a text, spreadsheet or presentation"
-        )
-    if any(
-        name.startswith("Scripts/") or (name.startswith("Basic/") and name != "Basic/script-lc.xml")
-        for name in names
-    ):
-        return _refuse("macro", "it is an office document with macros: documents with macros are refused")
-    return Classification(file_type)
-
-
-def _classify_plain_zip(archive: zipfile.ZipFile, infos, limits) -> Classification:
-    if not limits.accept_zip:
-        return _refuse(
-            "archive", "it is a ZIP archive: archives are not accepted here; send the files themselves"
-        )
-    for info in infos:
-        if info.is_dir():
-            continue
-        entry = info.filename.rsplit("/", 1)[-1]
-        ext = extension_of(entry)
-        if ext in ARCHIVE_EXTENSIONS:
-            return _refuse(
-                "nested-archive",
-                f"it is a ZIP holding another archive ({_shown(entry)}): "
-                "archives inside archives are refused",
-            )
-        if ext in EXECUTABLE_EXTENSIONS or ext in SCRIPT_EXTENSIONS or ext in MACRO_EXTENSIONS:
-            return _refuse("executable", f"it is a ZIP holding a program or script ({_shown(entry)})")
-        head = _read_member(archive, info.filename, _ZIP_HEAD_BYTES)
-        if is_zip(head) or archive_kind(head):
-            return _refuse(
-                "nested-archive",
-                f"it is a ZIP holding another archive ({_shown(entry)}): "
-                "archives inside archives are refused",
-            )
-        if executable_kind(head):
-            return _refuse("executable", f"it is a ZIP holding a program or script ({_shown(entry)})")
-    return Classification(ZIP)
-
-
-def _shown(name: str) -> str:
-    """An entry name as it may appear in a reason: printable, short."""
-    text = "".join(char if char.isprintable() else "?" for char in name)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
 # --- text -----------------------------------------------------------------------------------------
 
 _XML_START = re.compile(r"^\s*<(\?xml|!--|!DOCTYPE|[A-Za-z_])")
@@ -589,10 +399,10 @@ def _known_charset(charset: str | None) -> str | None:
 def _classify_text(content: bytes, filename: str | None, declared_type: str) -> Classification:
     ext = extension_of(filename)
     if ext in ACTIVE_EXTENSIONS or declared_type in {"text/html", "application/xhtml+xml", "image/svg+xml"}:
-        return _refuse("active-content", "it is HTML or SVG, which can hold scripts: send a PDF instead")
+        return refuse("active-content", "it is HTML or SVG, which can hold scripts: send a PDF instead")
     text = decode_text(content[: 1024 * 1024])
     if text is None:
-        return _refuse(
+        return refuse(
             "unsupported",
             "its content is not a document type Coffre accepts (PDF, images, "
             "office documents, text, CSV, XML)",
@@ -606,7 +416,7 @@ def _classify_text(content: bytes, filename: str | None, declared_type: str) -> 
     if ext in DOCUMENT_EXTENSIONS:
         return Classification(TXT)  # e.g. a text file named .pdf: stored as text, renamed .txt
     shown = f".{ext} file" if ext else f"{declared_type} file"
-    return _refuse(
+    return refuse(
         "unsupported",
         f"it is a {shown}, not a document type Coffre accepts (PDF, images, office "
         "documents, text, CSV, XML)",
@@ -621,7 +431,7 @@ def _classify_xml(text: str) -> Classification:
         if not match:
             break
         if "<!ENTITY" in match.group(0):
-            return _refuse(
+            return refuse(
                 "active-content",
                 "it is XML that declares entities (which can expand without "
                 "limit): send it without a DOCTYPE",
@@ -629,7 +439,7 @@ def _classify_xml(text: str) -> Classification:
         position = match.end()
     root = _XML_ROOT.match(head, position)
     if root and root.group(2).lower() in _ACTIVE_ROOTS:
-        return _refuse("active-content", "it is HTML or SVG, which can hold scripts: send a PDF instead")
+        return refuse("active-content", "it is HTML or SVG, which can hold scripts: send a PDF instead")
     if "<script" in head.lower():
-        return _refuse("active-content", "it is markup holding a script: send a PDF instead")
+        return refuse("active-content", "it is markup holding a script: send a PDF instead")
     return Classification(XML)

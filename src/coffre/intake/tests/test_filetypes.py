@@ -39,44 +39,6 @@ def test_pdf_header_within_the_first_kilobyte():
     assert not classify(bytes(1100) + samples.pdf()).accepted
 
 
-def test_old_office_documents_by_their_ole_directory():
-    assert classify(samples.ole({"PowerPoint Document": b"x"})).file_type is filetypes.PPT
-    assert classify(samples.ole({"EncryptedPackage": b"x", "EncryptionInfo": b"y"})).code == "encrypted"
-    assert classify(samples.ole({"__substg1.0_0037001F": b"x"})).code == "unsupported"
-    assert classify(samples.ole({"Other": b"x"})).code == "unsupported"
-    assert classify(samples.doc()[:700]).code == "damaged"
-
-
-def test_opendocument_with_macros_is_refused():
-    odt_with_basic = samples.plain_zip(
-        {"mimetype": b"application/vnd.oasis.opendocument.text", "Basic/Standard/Module1.xml": b"<x/>"}
-    )
-
-    assert classify(odt_with_basic).code == "macro"
-    assert (
-        classify(samples.plain_zip({"mimetype": b"application/vnd.oasis.opendocument.graphics"})).code
-        == "unsupported"
-    )
-
-
-def test_only_stored_and_deflated_zip_entries():
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_BZIP2) as archive:
-        archive.writestr("a.pdf", samples.pdf())
-
-    assert classify(buffer.getvalue()).code == "archive-format"
-
-
-def test_android_packages_are_programs():
-    assert (
-        classify(samples.plain_zip({"AndroidManifest.xml": b"x", "classes.dex": b"dex\n035"})).code
-        == "executable"
-    )
-
-
 @pytest.mark.parametrize(
     "content, name, declared, expected",
     [
