@@ -19,8 +19,10 @@ from coffre.core.mail import render_mail
 
 TEMPLATES = "notifications/mail/digest"
 RENDERED = "notifications/mail/rendered"
-# Record separators never occur in the templates, and the values are put in after rendering.
-_MARK = "\x1e"
+# A private-use character never occurs in the templates, and the values are put in after
+# rendering. It must not be whitespace: the subject's whitespace is collapsed with str.split(),
+# which takes the ASCII separators (\x1c-\x1f) for whitespace and would strip the marks.
+_MARK = "\ue000"
 _FIELDS = {
     "enterprise_name": "N",
     "cbe": "C",

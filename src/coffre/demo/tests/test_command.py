@@ -37,13 +37,16 @@ def test_the_two_factor_command_is_the_one_that_ran(db, monkeypatch):
 
 
 def test_the_demo_leaves_a_digest_in_the_outbox_and_says_where(db, monkeypatch):
+    from coffre.accounts.models import User
     from coffre.notifications.models import Digest
     from coffre.outbox.models import OutgoingMail
 
     text = demo_output(monkeypatch, ".venv/bin/coffre")
     (mail,) = OutgoingMail.objects.filter(purpose="digest")
     assert mail.to_address == "marie.dupont@boulangerie-dupont.example"
-    assert "5 new documents" in mail.text and "Croissant au beurre" in mail.text
+    # The digest speaks the language of the person who signs in with its address: Marie reads French.
+    assert User.objects.get(email=mail.to_address).language == "fr"
+    assert "5 nouveaux documents" in mail.text and "Croissant au beurre" in mail.text
     assert Digest.objects.get(mail=mail).enterprise.cbe == "0456789034"
     assert "1 nightly digest e-mail(s) queued now" in text
     assert "/outbox/ (written by `coffre run`'s worker)" in text

@@ -1,6 +1,7 @@
 """The notification tests' world: the mailbox tests' portal (A with alice, bob, ann and the firm's
 carl; B with charlie) where each e-Box has a confirmed notification address; A's has an
-anti-phishing phrase, B writes Dutch."""
+anti-phishing phrase. The notification addresses are nobody's account, so their mails speak the
+enterprise's language: A writes English, B writes Dutch."""
 
 import datetime as dt
 
@@ -24,6 +25,8 @@ def world(portal, clock):  # noqa: F811
         notification_email=A_ADDRESS, notification_status="verified", anti_phishing_phrase=PHRASE
     )
     Ebox.objects.filter(enterprise=portal.b).update(notification_email=B_ADDRESS, notification_status="verified")
+    portal.a.language = "en"
+    portal.a.save(update_fields=["language"])
     portal.b.language = "nl"
     portal.b.save(update_fields=["language"])
     return portal

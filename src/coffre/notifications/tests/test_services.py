@@ -43,6 +43,7 @@ def test_published_monday_morning_is_in_the_digest_of_tuesday_2am(world, clock):
     assert (mail_b.key, mail_b.to_address) == (f"digest:{B}:2026-03-03", B_ADDRESS)
     assert counts_of(mail_a) == (1, 0, 0)
     assert "1 new document" in mail_a.text
+    assert mail_a.subject == "e-Box of Alice & Co: documents are waiting for you"
 
 
 def test_the_next_night_sends_nothing_more_for_the_same_document(world, clock):
@@ -191,6 +192,7 @@ def test_the_mail_is_in_the_enterprise_language(world, clock, settings):
     night(clock, "2026-03-03 02:00")
     (mail,) = digests()
     assert '<html lang="nl">' in mail.html
+    assert "1 nieuw document" in mail.text and mail.subject == "e-Box van Charlie SRL: er wachten documenten op u"
     assert f"https://coffre.example.be/e/{B}/" in mail.text
 
 
