@@ -14,7 +14,7 @@ EXTRAS := test,rq
 SPEC_DIR ?= ../shared/reference/ebox
 PYTEST_ARGS ?=
 
-.PHONY: help venv install browser gettext run test messages conformance bench lock clean
+.PHONY: help venv install browser gettext imap run test messages conformance bench lock clean
 
 help:
 	@echo "make run          install, migrate, load the demo data and start Coffre on http://127.0.0.1:8000"
@@ -50,7 +50,11 @@ browser:
 gettext:
 	@scripts/ensure-debian-packages.sh gettext
 
-test: install browser gettext
+# The IMAP polling tests run a throwaway Dovecot (coffre.testing.imap) from Debian's package.
+imap:
+	@scripts/ensure-debian-packages.sh dovecot-imapd
+
+test: install browser gettext imap
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 # Every message of the code into the fr, nl and de catalogs (src/coffre/locale), then the .mo files.

@@ -9,6 +9,8 @@ Phases run in processes of their own, each with Django pointed at its own var di
 - nightly: the cached 1M-enterprise, 5M-event database (``nightly.py``), copied; the night's
   follow-up events and digests against a raw SQL pass over the same events.
   ``BENCH_NIGHTLY_SCALE=0.01`` (or the ``--nightly-*`` options) makes it smaller for a quick run.
+- intake: mails with a 100 kB PDF over real SMTP to Coffre's SMTP server, extraction and store
+  (``intake.py``) against the same server discarding the same mails.
 
 The table goes to stdout; the figures also to var/bench/latest.json. docs/benchmarks.md explains
 the method and what each limit means.
@@ -55,6 +57,10 @@ def _phase(args) -> None:
         import nightly
 
         result = nightly.run(var_dir, Path(args.dataset_dir))
+    elif args.phase == "intake":
+        import intake
+
+        result = intake.run(var_dir, args.intake_connections, args.warmup, args.duration)
     else:
         raise SystemExit(f"unknown phase {args.phase}")
     Path(args.out).write_text(json.dumps(result, indent=2))
@@ -143,6 +149,23 @@ def render(results: dict) -> str:
             f"at start) / {coffre['peak_rss_mb']:.0f} MB | | | constant: batches |",
             f"| Nightly notifications, per digest queued | "
             f"{coffre['seconds'] / max(coffre['digests'], 1) * 1000:.2f} ms | | | |",
+        ]
+    intake = results.get("intake")
+    if intake:
+        extract, discard = intake["extract"], intake["discard"]
+        ratio = extract["throughput"] / discard["throughput"]
+        aim = _aim(extract["throughput"] >= 100, ">= 100 mails/s")
+        lines += [
+            f"| Intake throughput, **extraction + store part only** (mails of "
+            f"{intake['mail_bytes'] / 1024:.0f} kB with one {intake['pdf_bytes'] / 1024:.0f} kB PDF "
+            "over SMTP, "
+            f"{intake['connections']} connections, {extract['window_s']:.0f} s; `extract` + `write_content`, "
+            f"no sender check, no database) | {extract['throughput']:.0f} mails/s | same SMTP server "
+            f"discarding the mails: {discard['throughput']:.0f} mails/s | {ratio:.0%} | {aim} |",
+            f"| Intake latency p50 / p99 (MAIL FROM to 250) | {_ms(extract)} | {_ms(discard)} | | |",
+            f"| SMTP server CPU per mail (other processes meanwhile) | {extract['server_cpu_ms']:.1f} ms "
+            f"({extract['other_processes_cores']:.2f} cores) | {discard['server_cpu_ms']:.1f} ms "
+            f"({discard['other_processes_cores']:.2f} cores) | | |",
         ]
     lines += [
         "",
@@ -237,10 +260,13 @@ def main() -> None:
     )
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    parser.add_argument("--only", choices=["publication", "consultation", "nightly"], help="run one phase only")
+    parser.add_argument(
+        "--only", choices=["publication", "consultation", "nightly", "intake"], help="run one phase only"
+    )
     parser.add_argument("--connections", type=int, default=8, help="publication: concurrent connections")
-    parser.add_argument("--warmup", type=float, default=3.0, help="publication: warm-up seconds")
-    parser.add_argument("--duration", type=float, default=15.0, help="publication: measured seconds")
+    parser.add_argument("--warmup", type=float, default=3.0, help="publication, intake: warm-up seconds")
+    parser.add_argument("--duration", type=float, default=15.0, help="publication, intake: measured seconds")
+    parser.add_argument("--intake-connections", type=int, default=4, help="intake: concurrent SMTP sessions")
     parser.add_argument(
         "--messages", type=int, default=1_000_000, help="consultation: messages over the e-Boxes"
     )
@@ -325,6 +351,23 @@ def main() -> None:
         log("nightly phase")
         results["nightly"] = common.run_phase(
             "nightly", run_dir, ["--dataset-dir", results["nightly_dataset"]["dir"]]
+        )
+    if args.only in (None, "intake"):
+        var_dir = VAR_BENCH / "intake"
+        shutil.rmtree(var_dir, ignore_errors=True)
+        var_dir.mkdir(parents=True)
+        log("intake phase")
+        results["intake"] = common.run_phase(
+            "intake",
+            var_dir,
+            [
+                "--intake-connections",
+                str(args.intake_connections),
+                "--warmup",
+                str(args.warmup),
+                "--duration",
+                str(args.duration),
+            ],
         )
     results["elapsed_s"] = time.monotonic() - started
     (VAR_BENCH / "latest.json").write_text(json.dumps(results, indent=2))

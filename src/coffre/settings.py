@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "coffre.api",
     "coffre.scheduler",
     "coffre.intake",
+    "coffre.intake.imap",
     "coffre.demo",
 ]
 
@@ -227,6 +228,8 @@ COFFRE_PERIODIC_TASKS: dict[str, dict] = {
     "deliver-due-mail": {"task": "coffre.outbox.tasks.enqueue_due_mail", "every": 60},
     # Mails sent to a space that waited 30 days for an approval (docs/intake.md).
     "expire-pending-mails": {"task": "coffre.intake.tasks.expire_pending_mails", "every": 60 * 60},
+    # Mailboxes polled over IMAP whose next attempt has come (docs/intake-documents.md).
+    "poll-imap-sources": {"task": "coffre.intake.imap.tasks.poll_due_sources", "every": 60},
 }
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
@@ -349,3 +352,27 @@ if not (_sep and _smtp_host and _smtp_port.isdigit() and 0 < int(_smtp_port) < 6
 COFFRE_SMTPD_HOSTNAME = env_str("COFFRE_SMTPD_HOSTNAME", "") or COFFRE_BOUNCE_DOMAIN or COFFRE_MAIL_DOMAIN
 COFFRE_SMTPD_MAX_MESSAGE_SIZE = env_size("COFFRE_SMTPD_MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 COFFRE_SMTPD_MAX_RECIPIENTS = env_int("COFFRE_SMTPD_MAX_RECIPIENTS", 20, minimum=1)
+
+# What becomes a document when a mail arrives (coffre.intake.mime; docs/intake-documents.md): the
+# largest message read, the largest file kept, how many documents per mail, how deep forwarded
+# mails are read, which inline images are a signature's logo, and the bounds of a ZIP.
+COFFRE_INTAKE_MAX_MESSAGE_SIZE = env_size("COFFRE_INTAKE_MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
+COFFRE_INTAKE_MAX_FILE_SIZE = env_size("COFFRE_INTAKE_MAX_FILE_SIZE", 25 * 1024 * 1024)
+COFFRE_INTAKE_MAX_DOCUMENTS = env_int("COFFRE_INTAKE_MAX_DOCUMENTS", 20, minimum=1)
+COFFRE_INTAKE_MAX_FORWARD_DEPTH = env_int("COFFRE_INTAKE_MAX_FORWARD_DEPTH", 3, minimum=0)
+COFFRE_INTAKE_INLINE_IMAGE_MAX_SIZE = env_size("COFFRE_INTAKE_INLINE_IMAGE_MAX_SIZE", 10 * 1024)
+COFFRE_INTAKE_INLINE_IMAGE_MAX_PIXELS = env_int("COFFRE_INTAKE_INLINE_IMAGE_MAX_PIXELS", 200, minimum=0)
+COFFRE_INTAKE_ACCEPT_ZIP = env_bool("COFFRE_INTAKE_ACCEPT_ZIP", True)
+COFFRE_INTAKE_ARCHIVE_MAX_ENTRIES = env_int("COFFRE_INTAKE_ARCHIVE_MAX_ENTRIES", 10_000, minimum=1)
+COFFRE_INTAKE_ARCHIVE_MAX_SIZE = env_size("COFFRE_INTAKE_ARCHIVE_MAX_SIZE", 256 * 1024 * 1024)
+COFFRE_INTAKE_ARCHIVE_MAX_RATIO = env_int("COFFRE_INTAKE_ARCHIVE_MAX_RATIO", 200, minimum=1)
+
+# IMAP polling of existing mailboxes (coffre.intake.imap; docs/intake-documents.md): each source is
+# polled every COFFRE_IMAP_POLL_INTERVAL seconds, at most COFFRE_IMAP_BATCH messages a time; after
+# failures the wait doubles up to COFFRE_IMAP_RETRY_MAX seconds. COFFRE_IMAP_TIMEOUT: seconds to
+# connect and for each answer. Where polled messages go (a dotted path, called with raw, envelope).
+COFFRE_IMAP_POLL_INTERVAL = env_int("COFFRE_IMAP_POLL_INTERVAL", 120, minimum=10)
+COFFRE_IMAP_RETRY_MAX = env_int("COFFRE_IMAP_RETRY_MAX", 3600, minimum=10)
+COFFRE_IMAP_TIMEOUT = env_float("COFFRE_IMAP_TIMEOUT", 30.0, minimum=1.0)
+COFFRE_IMAP_BATCH = env_int("COFFRE_IMAP_BATCH", 50, minimum=1)
+COFFRE_IMAP_DELIVER = "coffre.intake.imap.poller.deliver_to_pipeline"

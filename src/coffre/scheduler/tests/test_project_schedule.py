@@ -15,4 +15,5 @@ def test_the_project_schedule_enqueues_its_maintenance_tasks(db, clock):
         "coffre.notifications.tasks.notifications_catch_up",
         "coffre.outbox.tasks.enqueue_due_mail",
         "coffre.intake.tasks.expire_pending_mails",
+        "coffre.intake.imap.tasks.poll_due_sources",
     }  # the nightly digest is not due at 10:00 (coffre.notifications.tests.test_tasks)
