@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from coffre.audit.services import Actor, record
-from coffre.intake import replies, rules, selectors
+from coffre.intake import mime, replies, rules, selectors
 from coffre.intake.authentication import Status, Verdict, authenticate
 from coffre.intake.models import (
     Approvers,
@@ -49,7 +49,6 @@ logger = logging.getLogger("coffre.intake")
 
 PENDING_LIFETIME_DAYS = 30
 MAX_SUBJECT = 500
-MAX_FILE_NAME = 255
 
 
 @dataclass(frozen=True)
@@ -215,46 +214,14 @@ class Document:
     content: bytes
 
 
-def _file_name(name: str) -> str:
-    name = _decoded(name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char for char in name if char.isprintable()).strip(" .")
-    return name[:MAX_FILE_NAME] or "document"
-
-
-def _basic_documents(raw: bytes) -> list[Document]:
-    """PROVISIONAL (the one provisional step of the intake): every part with a file name is a
-    document; a mail without one is stored as its text body. Replaced by
-    ``coffre.intake.mime.extract`` (limits, archives, inline images, forwarded mails) when the
-    MIME extraction is integrated; ``documents_of`` is the only caller."""
-    message = email.message_from_bytes(raw, policy=policy.default)
-    documents = []
-    for part in message.walk():
-        if part.is_multipart():
-            continue
-        try:
-            name = part.get_filename()
-        except Exception:  # noqa: BLE001 - a malformed Content-Disposition: not a named part
-            name = None
-        if not name:
-            continue
-        payload = part.get_payload(decode=True) or b""
-        documents.append(Document(_file_name(name), part.get_content_type(), payload))
-    if documents:
-        return documents
-    text = ""
-    try:
-        body = message.get_body(preferencelist=("plain", "html"))
-        if body is not None:
-            text = body.get_content()
-    except Exception:  # noqa: BLE001 - an unknown charset or a broken part: the raw bytes as text
-        payload = message.get_payload(decode=True)
-        text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-    return [Document("message.txt", "text/plain", text.encode("utf-8"))]
-
-
 def documents_of(raw: bytes) -> list[Document]:
-    """The documents a mail brings (the attachments, or its body)."""
-    return _basic_documents(raw)
+    """The documents a mail brings, as ``coffre.intake.mime.extract`` decides (docs/intake-documents.md):
+    its attachments and those of forwarded mails, typed by content, or its body; executables,
+    unsafe archives and tiny inline images are left out."""
+    return [
+        Document(document.filename, document.media_type, document.content)
+        for document in mime.extract(raw).documents
+    ]
 
 
 # --- receive -------------------------------------------------------------------------------------

@@ -72,7 +72,7 @@ class PollError(Exception):
 
 
 def intake_address(target: str) -> str:
-    domain = getattr(settings, "COFFRE_INTAKE_DOMAIN", "") or settings.COFFRE_SMTPD_HOSTNAME
+    domain = settings.COFFRE_INTAKE_DOMAIN
     return f"{target}@{domain}"
 
 

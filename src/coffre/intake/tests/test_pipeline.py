@@ -47,26 +47,27 @@ def test_languages_of_the_headers(headers, expected):
     assert pipeline.languages_of(*headers) == expected
 
 
-def test_the_documents_of_a_mail_are_its_named_attachments():
+def test_the_documents_of_a_mail_are_its_attachments_as_the_mime_extraction_decides():
     raw = invoice(
-        attachments=[("a.pdf", "application/pdf", PDF), ("photo.jpg", "image/jpeg", b"\xff\xd8jpeg")]
+        attachments=[
+            ("a.pdf", "application/octet-stream", PDF),  # typed by its content
+            ("setup.exe", "application/pdf", b"MZ\x90\x00" + b"\x00" * 200),  # an executable: left out
+        ]
     )
     documents = pipeline.documents_of(raw)
-    assert [(d.file_name, d.media_type, d.content) for d in documents] == [
-        ("a.pdf", "application/pdf", PDF),
-        ("photo.jpg", "image/jpeg", b"\xff\xd8jpeg"),
-    ]
+    assert [(d.file_name, d.media_type, d.content) for d in documents] == [("a.pdf", "application/pdf", PDF)]
 
 
 def test_a_mail_without_attachment_is_its_text():
     [document] = pipeline.documents_of(mail(body="Meeting on Monday, 10 o'clock."))
-    assert (document.file_name, document.media_type) == ("message.txt", "text/plain")
-    assert document.content.decode().strip() == "Meeting on Monday, 10 o'clock."
+    assert document.file_name.endswith(".txt")
+    assert document.media_type.startswith("text/plain")
+    assert "Meeting on Monday, 10 o'clock." in document.content.decode()
 
 
 def test_a_file_name_never_carries_a_path():
-    raw = invoice(attachments=[("../../etc/passwd", "application/octet-stream", b"x")])
-    assert pipeline.documents_of(raw)[0].file_name == "passwd"
+    raw = invoice(attachments=[("../../etc/invoice.pdf", "application/pdf", PDF)])
+    assert pipeline.documents_of(raw)[0].file_name == "invoice.pdf"
 
 
 def test_over_imap_a_dns_timeout_counts_as_unauthenticated(world, dns_server):

@@ -327,4 +327,4 @@ def test_a_mail_without_attachment_is_stored_as_its_text(intake):
     )
     [document] = intake.documents(world.a)
     attachment = document.attachments.get()
-    assert (attachment.file_name, attachment.media_type) == ("message.txt", "text/plain")
+    assert (attachment.file_name, attachment.media_type) == ("Note.txt", "text/plain")  # named after the subject

@@ -2,7 +2,6 @@
 
 import logging
 import sys
-import types
 from datetime import timedelta
 
 from django.utils import timezone
@@ -182,7 +181,7 @@ def test_a_message_no_intake_could_take_is_skipped_and_recorded(mailbox, add_sou
 
 
 def test_the_envelope_comes_from_the_headers_the_mailbox_server_added(mailbox, add_source, settings):
-    settings.COFFRE_SMTPD_HOSTNAME = "intake.coffre.example"
+    settings.COFFRE_INTAKE_DOMAIN = "intake.coffre.example"
     mailbox.append(mail(1), mail(2, **{"Return-Path": "<>", "Received": "by local (Postfix)"}))
     sink = Sink()
 
@@ -200,23 +199,18 @@ def test_the_envelope_comes_from_the_headers_the_mailbox_server_added(mailbox, a
     ]
 
 
-def test_the_pipeline_is_resolved_when_the_poll_runs(mailbox, add_source, monkeypatch):
+def test_the_poll_hands_each_mail_to_the_intake_pipeline(mailbox, add_source, monkeypatch):
+    from coffre.intake import pipeline
+
     received = []
-    fake = types.ModuleType("coffre.intake.pipeline")
-
-    class Envelope:
-        def __init__(self, **fields):
-            self.fields = fields
-
-    fake.Envelope = Envelope
-    fake.receive = lambda raw, envelope: received.append((raw, envelope.fields))
+    monkeypatch.setattr(pipeline, "receive", lambda raw, envelope: received.append((raw, envelope)))
     mailbox.append(mail(1))
     source = add_source(mailbox)
-    monkeypatch.setitem(sys.modules, "coffre.intake.pipeline", fake)
 
     assert poller.poll(source.pk).status == "ok"
-    assert [fields["received_via"] for _raw, fields in received] == ["imap"]
-    assert set(received[0][1]) == {"mail_from", "recipients", "client_ip", "helo", "received_via"}
+    [(_raw, envelope)] = received
+    assert isinstance(envelope, pipeline.Envelope)
+    assert envelope.received_via == "imap"
 
 
 def test_a_claimed_source_is_not_polled_twice(mailbox, add_source):
