@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from coffre.accounts.models import Enterprise, User
 from coffre.mailbox.models import Blob, Ebox, Folder
@@ -39,7 +40,7 @@ class IntakeAddress(models.Model):
 class SenderStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     AUTHORIZED = "authorized", _("Authorized")
-    REFUSED = "refused", _("Refused")
+    REFUSED = "refused", pgettext_lazy("sender address", "Refused")
     BLACKLISTED = "blacklisted", _("Blacklisted")
 
 
@@ -84,7 +85,7 @@ class MailOutcome(models.TextChoices):
     STORED = "stored", _("Stored")
     PENDING = "pending", _("Waiting for approval")
     ACCEPTED = "accepted", _("Accepted, then stored")
-    REFUSED = "refused", _("Refused")
+    REFUSED = "refused", pgettext_lazy("received e-mail", "Refused")
     DISCARDED = "discarded", _("Refused by an approver")
     BLACKLISTED = "blacklisted", _("Dropped: blacklisted sender")
     EXPIRED = "expired", _("Expired without a decision")
