@@ -124,14 +124,19 @@ def test_a_collaborator_without_the_favourite_waits_for_a_collaborator_attached(
     world = intake.world
     services_firms.attach(world.fidu_a, world.fanny_c, actor=ACTOR)  # fanny handles A's file
     to = intake.address(world.a)
+    # felix's mail says it is in English: the notice to him is in English.
+    english = {"Content-Language": "en"}
     reply = intake.send(
-        invoice("felix@example.be", subject="Bank statements"), to, mail_from="felix@example.be"
+        invoice("felix@example.be", subject="Bank statements", headers=english),
+        to,
+        mail_from="felix@example.be",
     )
     assert reply.text == WAITING[4:]
     approval = intake.approval(world.a, "felix@example.be")
     assert (approval.status, approval.approvers) == (SenderStatus.PENDING, "attached_collaborators")
     [pending_notice] = intake.mails_to("felix@example.be", "intake_pending")
-    assert "attached" in pending_notice.text
+    assert pending_notice.headers["Content-Language"] == "en"
+    assert "A collaborator attached to this enterprise's file decides." in pending_notice.text
     assert len(intake.mails_to("fanny@example.be", "intake_approver")) == 1
     assert intake.mails_to("paula@example.be", "intake_approver") == []
 
