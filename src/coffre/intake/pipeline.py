@@ -214,14 +214,22 @@ class Document:
     content: bytes
 
 
-def documents_of(raw: bytes) -> list[Document]:
+@dataclass(frozen=True)
+class MailDocuments:
+    documents: tuple[Document, ...]
+    refused: tuple[dict, ...]  # {"file": the sender's name for it, "code": why} of each file not taken
+
+
+def documents_of(raw: bytes) -> MailDocuments:
     """The documents a mail brings, as ``coffre.intake.mime.extract`` decides (docs/intake-documents.md):
     its attachments and those of forwarded mails, typed by content, or its body; executables,
-    unsafe archives and tiny inline images are left out."""
-    return [
-        Document(document.filename, document.media_type, document.content)
-        for document in mime.extract(raw).documents
-    ]
+    unsafe archives and tiny inline images are left out, and what was refused is named (for the
+    activity: the code of ``mime.Problem``, never the sender's wording)."""
+    extraction = mime.extract(raw)
+    return MailDocuments(
+        tuple(Document(item.filename, item.media_type, item.content) for item in extraction.documents),
+        tuple({"file": problem.filename, "code": problem.code} for problem in extraction.refused),
+    )
 
 
 # --- receive -------------------------------------------------------------------------------------
@@ -253,7 +261,7 @@ def receive(raw: bytes, envelope: Envelope) -> Outcome:
         return Outcome(
             verdict, tuple(RecipientOutcome(r, Result.DEFERRED) for r, _ in known) + tuple(unknown)
         )
-    documents: list[Document] | None = None
+    documents: MailDocuments | None = None
     results = []
     for recipient, address in known:
         earlier = selectors.activity_of(address.ebox_id, address.folder, facts.key)
@@ -295,7 +303,7 @@ def _ruling(
     return rules.for_enterprise(verdict.status, sender, facts, deferrable=envelope.deferrable), approval
 
 
-def stage_documents(documents: list[Document], subject: str) -> list[services_spaces.DocumentDraft]:
+def stage_documents(documents: tuple[Document, ...], subject: str) -> list[services_spaces.DocumentDraft]:
     drafts = []
     for document in documents:
         content = store.write_content([document.content])
@@ -321,14 +329,14 @@ def _take(
     verdict: Verdict,
     recipient: str,
     address: IntakeAddress,
-    documents: list[Document],
+    documents: MailDocuments,
 ) -> RecipientOutcome:
     """Decide and apply for one space; the decision is taken again inside the transaction (an
     approver may have decided meanwhile), and what was staged for another decision is removed."""
     box = Ebox.objects.select_related("enterprise", "owner").get(pk=address.ebox_id)
     ruling, _ = _ruling(box, verdict, envelope)
     for _attempt in range(3):
-        drafts = stage_documents(documents, facts.subject) if ruling.decision == rules.Decision.STORE else []
+        drafts = stage_documents(documents.documents, facts.subject) if ruling.decision == rules.Decision.STORE else []
         raw_content = _stage_raw(raw) if ruling.decision == rules.Decision.PENDING else None
         staged = [draft.content for draft in drafts] + ([raw_content] if raw_content else [])
         kept: list[store.StagedContent] = []
@@ -413,7 +421,7 @@ def _activity(
     facts: MailFacts,
     verdict: Verdict,
     ruling: rules.Ruling,
-    documents: list[Document],
+    documents: MailDocuments,
 ) -> IntakeMail:
     # A mail already taken into this space breaks the unique (space, mail_key): ``_take`` answers
     # with the earlier outcome.
@@ -426,12 +434,15 @@ def _activity(
         from_header=facts.from_header,
         envelope_from=(envelope.mail_from or "")[:254],
         subject=facts.subject,
-        attachments=[document.file_name for document in documents],
+        attachments=[document.file_name for document in documents.documents],
         verdict=verdict.as_dict(),
         verdict_status=str(verdict.status),
         rule=str(ruling.rule),
         outcome=_OUTCOME_OF[ruling.decision],
-        details={"approvers": ruling.approver} if ruling.approver else {},
+        details={
+            **({"approvers": ruling.approver} if ruling.approver else {}),
+            **({"refused": list(documents.refused)} if documents.refused else {}),
+        },
     )
 
 

@@ -177,7 +177,7 @@ def _prepare(waiting: list[PendingMail]) -> list[_Prepared]:
         raw = b"".join(store.open_verified(pending.blob))
         facts = pipeline.parse_mail(raw)
         prepared.append(
-            _Prepared(pending.pk, pipeline.stage_documents(pipeline.documents_of(raw), facts.subject))
+            _Prepared(pending.pk, pipeline.stage_documents(pipeline.documents_of(raw).documents, facts.subject))
         )
     return prepared
 

@@ -93,6 +93,25 @@ RULE_LABELS = {
     Rule.UNAUTHENTICATED: gettext_lazy("An unauthenticated sender"),
     Rule.AUTHENTICATION_FAILED: gettext_lazy("A sender failing authentication"),
 }
+# Why a file of a mail was not stored (the codes of coffre.intake.mime's refusals).
+REFUSAL_LABELS = {
+    "executable": gettext_lazy("a program"),
+    "script": gettext_lazy("a script"),
+    "macro": gettext_lazy("an office document with macros"),
+    "active-content": gettext_lazy("HTML or SVG, which can hold scripts"),
+    "archive-bomb": gettext_lazy("an archive that unpacks to too much"),
+    "nested-archive": gettext_lazy("an archive inside an archive"),
+    "archive": gettext_lazy("an archive that cannot be checked"),
+    "archive-format": gettext_lazy("an archive format that is not accepted"),
+    "encrypted": gettext_lazy("encrypted"),
+    "damaged": gettext_lazy("damaged"),
+    "unreadable": gettext_lazy("damaged"),
+    "too-large": gettext_lazy("too large"),
+    "too-many-documents": gettext_lazy("too many documents in one e-mail"),
+    "too-many-parts": gettext_lazy("too many parts in one e-mail"),
+    "too-deep": gettext_lazy("forwarded or nested too deep"),
+}
+REFUSAL_OTHER = gettext_lazy("a file type that is not accepted")
 
 
 def _approver_page(request, cbe: str, action: Action) -> tuple[Enterprise, Ebox, frozenset]:
@@ -129,6 +148,7 @@ class ActivityRow:
     rule: str
     outcome: str
     duplicates: list[str]
+    refused: list[tuple[str, str]]  # (file name, why it was not stored)
 
 
 def _tabs(cbe: str, current: str) -> list[tuple[str, str, bool]]:
@@ -197,6 +217,10 @@ def email_activity(request, cbe: str):
             rule=RULE_LABELS.get(mail.rule, ""),
             outcome=MailOutcome(mail.outcome).label,
             duplicates=[item.get("file_name", "") for item in mail.details.get("duplicates", [])],
+            refused=[
+                (item.get("file") or _("(no name)"), REFUSAL_LABELS.get(item.get("code"), REFUSAL_OTHER))
+                for item in mail.details.get("refused", [])
+            ],
         )
         for mail in page.items
     ]

@@ -18,6 +18,7 @@
 """
 
 import imaplib
+import ipaddress
 import logging
 import re
 import socket
@@ -87,10 +88,18 @@ def envelope_of(raw: bytes, target: str) -> PolledEnvelope:
     client_ip, helo = "0.0.0.0", ""
     for received in headers.get_all("Received", []) or []:
         found = _RECEIVED_FROM.search(str(received))
-        if found:
+        if found and _is_ip(found.group(2)):
             helo, client_ip = found.group(1), found.group(2)
             break
     return PolledEnvelope(mail_from[:320], (intake_address(target),), client_ip, helo[:255])
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def deliver_to_pipeline(raw: bytes, envelope: PolledEnvelope):

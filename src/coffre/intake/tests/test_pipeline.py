@@ -54,12 +54,12 @@ def test_the_documents_of_a_mail_are_its_attachments_as_the_mime_extraction_deci
             ("setup.exe", "application/pdf", b"MZ\x90\x00" + b"\x00" * 200),  # an executable: left out
         ]
     )
-    documents = pipeline.documents_of(raw)
+    documents = pipeline.documents_of(raw).documents
     assert [(d.file_name, d.media_type, d.content) for d in documents] == [("a.pdf", "application/pdf", PDF)]
 
 
 def test_a_mail_without_attachment_is_its_text():
-    [document] = pipeline.documents_of(mail(body="Meeting on Monday, 10 o'clock."))
+    [document] = pipeline.documents_of(mail(body="Meeting on Monday, 10 o'clock.")).documents
     assert document.file_name.endswith(".txt")
     assert document.media_type.startswith("text/plain")
     assert "Meeting on Monday, 10 o'clock." in document.content.decode()
@@ -67,7 +67,7 @@ def test_a_mail_without_attachment_is_its_text():
 
 def test_a_file_name_never_carries_a_path():
     raw = invoice(attachments=[("../../etc/invoice.pdf", "application/pdf", PDF)])
-    assert pipeline.documents_of(raw)[0].file_name == "invoice.pdf"
+    assert pipeline.documents_of(raw).documents[0].file_name == "invoice.pdf"
 
 
 def test_over_imap_a_dns_timeout_counts_as_unauthenticated(world, dns_server):

@@ -261,3 +261,15 @@ def test_an_intake_that_cannot_be_loaded_is_a_clear_error(mailbox, add_source, s
     assert result.status == "error"
     assert result.error.startswith("the intake coffre.intake.nowhere.receive cannot be loaded: ")
     assert ImapSource.objects.get(pk=source.pk).claimed_by == ""
+
+
+def test_a_received_header_without_a_valid_address_is_passed_over(settings):
+    settings.COFFRE_INTAKE_DOMAIN = "intake.coffre.example"
+    raw = (
+        b"Received: from forged.example (forged.example [999.1.2.3]) by mx\r\n"
+        b"Received: from mx.sender.example (mx.sender.example [192.0.2.25]) by mx\r\n"
+        b"From: a@sender.example\r\n\r\nbody\r\n"
+    )
+    envelope = poller.envelope_of(raw, "documents-k7q2")
+    assert (envelope.client_ip, envelope.helo) == ("192.0.2.25", "mx.sender.example")
+    assert poller.envelope_of(b"Received: from x ([1.2.3]) by y\r\n\r\n", "t").client_ip == "0.0.0.0"
