@@ -285,6 +285,7 @@ COFFRE_SUPPORT_CONTACT = env_str("COFFRE_SUPPORT_CONTACT", "") or ""
 COFFRE_SENDER_AUTH = env_bool("COFFRE_SENDER_AUTH", True)
 COFFRE_DNS_NAMESERVERS = env_addresses("COFFRE_DNS_NAMESERVERS", default_port=53)
 COFFRE_DNS_TIMEOUT = env_float("COFFRE_DNS_TIMEOUT", 5.0, minimum=0.1)
+COFFRE_DNS_CACHE_SECONDS = env_float("COFFRE_DNS_CACHE_SECONDS", 300.0, minimum=0.0)
 
 # Documents by e-mail (docs/intake.md): the domain of the spaces' addresses
 # (<name>.<space>.<random>@COFFRE_INTAKE_DOMAIN; its MX leads to `coffre smtpd`), and how long
@@ -352,6 +353,7 @@ if not (_sep and _smtp_host and _smtp_port.isdigit() and 0 < int(_smtp_port) < 6
 COFFRE_SMTPD_HOSTNAME = env_str("COFFRE_SMTPD_HOSTNAME", "") or COFFRE_BOUNCE_DOMAIN or COFFRE_MAIL_DOMAIN
 COFFRE_SMTPD_MAX_MESSAGE_SIZE = env_size("COFFRE_SMTPD_MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 COFFRE_SMTPD_MAX_RECIPIENTS = env_int("COFFRE_SMTPD_MAX_RECIPIENTS", 20, minimum=1)
+COFFRE_SMTPD_THREADS = env_int("COFFRE_SMTPD_THREADS", 4, minimum=1)  # messages handled at once
 
 # What becomes a document when a mail arrives (coffre.intake.mime; docs/intake-documents.md): the
 # largest message read, the largest file kept, how many documents per mail, how deep forwarded

@@ -18,7 +18,6 @@ a bounce or to an automatic mail, or log a mail's content.
 """
 
 import datetime as dt
-import email
 import hashlib
 import logging
 import re
@@ -30,6 +29,7 @@ from email.parser import BytesHeaderParser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from coffre.accounts.selectors_firms import SenderStanding
 from coffre.audit.services import Actor, record
 from coffre.intake import mime, replies, rules, selectors
 from coffre.intake.authentication import Status, Verdict, authenticate
@@ -174,21 +174,28 @@ def languages_of(*headers: str) -> tuple[str, ...]:
 
 
 def _languages_of_parts(raw: bytes) -> tuple[str, ...]:
-    """The Content-Language of the first part that has one (mail clients put it on the text)."""
-    try:
-        parts = list(email.message_from_bytes(raw, policy=policy.compat32).walk())
-    except Exception:  # noqa: BLE001 - a malformed structure: no language from it
-        return ()
-    for part in parts:
-        found = languages_of(str(part.get("Content-Language", "") or ""))
-        if found:
-            return found
+    """The Content-Language of the first part that has one (mail clients put it on the text): a
+    scan of the lines, not a parse of the whole mail (only the reply's language depends on it)."""
+    lowered, start = raw.lower(), 0
+    while (at := lowered.find(b"content-language:", start)) >= 0:
+        start = at + 17
+        if at == 0 or raw[at - 1 : at] in (b"\n", b"\r"):
+            end = min(found for found in (raw.find(b"\n", start), len(raw)) if found >= 0)
+            languages = languages_of(raw[start:end].strip().decode("ascii", "replace"))
+            if languages:
+                return languages
     return ()
+
+
+def _header_block(raw: bytes) -> bytes:
+    """The top-level headers of a mail (its bytes up to the first empty line)."""
+    ends = [end for end in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if end >= 0]
+    return raw[: min(ends) + 2] if ends else raw
 
 
 def parse_mail(raw: bytes) -> MailFacts:
     """The headers the intake needs (the From address is sender authentication's business)."""
-    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(raw)
+    headers = BytesHeaderParser(policy=policy.compat32).parsebytes(_header_block(raw))
     message_id = _one_line(str(headers.get("Message-ID", "") or ""), 300).strip()
     languages = languages_of(
         str(headers.get("Content-Language", "") or ""), str(headers.get("Accept-Language", "") or "")
@@ -284,8 +291,14 @@ def _repeated(recipient: str, earlier: IntakeMail) -> RecipientOutcome:
     )
 
 
+def _standing(box: Ebox, verdict: Verdict) -> SenderStanding | None:
+    """What the From address is to the box's enterprise (None for a personal box or no sender)."""
+    sender = selectors.normalized_address(verdict.from_address)
+    return selectors.sender_standing(sender, box.enterprise) if sender and not box.is_personal else None
+
+
 def _ruling(
-    box: Ebox, verdict: Verdict, envelope: Envelope, *, lock: bool = False
+    box: Ebox, verdict: Verdict, envelope: Envelope, standing: SenderStanding | None, *, lock: bool = False
 ) -> tuple[rules.Ruling, SenderApproval | None]:
     sender = selectors.normalized_address(verdict.from_address)
     if box.is_personal:
@@ -293,7 +306,6 @@ def _ruling(
         ruling = rules.for_personal_box(verdict.status, sender, owner or "", deferrable=envelope.deferrable)
         return ruling, None
     approval = selectors.approval_of(box.enterprise, sender, lock=lock) if sender else None
-    standing = selectors.sender_standing(sender, box.enterprise) if sender else None
     facts = rules.SenderFacts(
         status=approval.status if approval else None,
         holds_role=bool(standing and standing.holds_role),
@@ -334,7 +346,10 @@ def _take(
     """Decide and apply for one space; the decision is taken again inside the transaction (an
     approver may have decided meanwhile), and what was staged for another decision is removed."""
     box = Ebox.objects.select_related("enterprise", "owner").get(pk=address.ebox_id)
-    ruling, _ = _ruling(box, verdict, envelope)
+    # The standing (roles, firms, favourites) is read once; the approval, which an approver may
+    # change meanwhile, again under lock inside the transaction.
+    standing = _standing(box, verdict)
+    ruling, _ = _ruling(box, verdict, envelope, standing)
     for _attempt in range(3):
         drafts = stage_documents(documents.documents, facts.subject) if ruling.decision == rules.Decision.STORE else []
         raw_content = _stage_raw(raw) if ruling.decision == rules.Decision.PENDING else None
@@ -342,7 +357,7 @@ def _take(
         kept: list[store.StagedContent] = []
         try:
             with transaction.atomic():
-                current, approval = _ruling(box, verdict, envelope, lock=True)
+                current, approval = _ruling(box, verdict, envelope, standing, lock=True)
                 changed = current.decision != ruling.decision
                 ruling = current
                 if changed:

@@ -5,8 +5,11 @@ of a ``Resolver``, through a ``DnsSession`` (one per message): pyspf and dkimpy 
 (``coffre.intake.spf_check``, ``coffre.intake.dkim_check``), never a resolver of their own.
 
 ``resolver_from_settings()`` builds it from the settings: ``COFFRE_DNS_NAMESERVERS`` (``ip[:port]``,
-empty = the system's nameservers of /etc/resolv.conf) and ``COFFRE_DNS_TIMEOUT`` (seconds one
-lookup may take, all attempts included). A session also caps the whole message: after
+empty = the system's nameservers of /etc/resolv.conf), ``COFFRE_DNS_TIMEOUT`` (seconds one
+lookup may take, all attempts included) and ``COFFRE_DNS_CACHE_SECONDS``: answers are kept for
+their TTL, at most that long (0: no cache), as a caching resolver would; a name that does not
+exist, or has no record of the type, is kept as long as its zone's SOA says (RFC 2308), within
+the same bound. Temporary failures are never kept. A session also caps the whole message: after
 ``SESSION_LOOKUPS_BUDGET`` times the timeout, its remaining look-ups fail at once.
 
 It is a stub resolver on dnspython's message and query functions (recursion desired, EDNS with a
@@ -21,6 +24,7 @@ anything but ``DnsTemporaryError`` for a lookup that got no usable answer.
 import functools
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -42,6 +46,8 @@ ATTEMPT_TIMEOUT = 2.0
 # What one message's look-ups may take together, in lookup timeouts.
 SESSION_LOOKUPS_BUDGET = 3
 EDNS_PAYLOAD = 1232  # the DNS flag day 2020 size: no fragmented UDP
+CACHE_ENTRIES = 10_000
+cache_clock = time.monotonic  # what the cache's TTLs count in (a test moves it)
 
 
 class DnsTemporaryError(Exception):
@@ -71,10 +77,13 @@ class Resolver:
     """Asks ``nameservers`` (each in turn) for the records of a name, within ``timeout`` seconds."""
 
     def __init__(self, nameservers: Iterable[Nameserver | tuple[str, int]] | None = None, *,
-                 timeout: float = 5.0):
+                 timeout: float = 5.0, cache_seconds: float = 0.0):
         given = [ns if isinstance(ns, Nameserver) else Nameserver(*ns) for ns in (nameservers or ())]
         self.nameservers: tuple[Nameserver, ...] = tuple(given or system_nameservers())
         self.timeout = float(timeout)
+        self.cache_seconds = float(cache_seconds)
+        self._cache: OrderedDict[tuple[dns.name.Name, str], tuple[float, list]] = OrderedDict()
+        self._cache_lock = threading.Lock()
 
     def __repr__(self) -> str:
         servers = ", ".join(map(str, self.nameservers)) or "none"
@@ -91,6 +100,37 @@ class Resolver:
             qname = dns.name.from_text(name.rstrip(".") + ".")
         except (dns.exception.DNSException, UnicodeError, ValueError):
             return []
+        cached = self._cached(qname, rdtype)
+        if cached is not None:
+            return cached
+        records, ttl = self._ask(qname, rdtype, deadline)
+        self._keep(qname, rdtype, records, ttl)
+        return records
+
+    def _cached(self, qname: dns.name.Name, rdtype: str) -> list | None:
+        if self.cache_seconds <= 0:
+            return None
+        with self._cache_lock:
+            entry = self._cache.get((qname, rdtype))
+            if entry is None:
+                return None
+            if entry[0] <= cache_clock():
+                del self._cache[(qname, rdtype)]
+                return None
+            return list(entry[1])
+
+    def _keep(self, qname: dns.name.Name, rdtype: str, records: list, ttl: float) -> None:
+        seconds = min(ttl, self.cache_seconds)
+        if seconds <= 0:
+            return
+        with self._cache_lock:
+            self._cache[(qname, rdtype)] = (cache_clock() + seconds, list(records))
+            self._cache.move_to_end((qname, rdtype))
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+
+    def _ask(self, qname: dns.name.Name, rdtype: str, deadline: float | None) -> tuple[list, float]:
+        """The records and how long they may be kept (0: not at all), from the nameservers."""
         query = dns.message.make_query(qname, rdtype, use_edns=0, payload=EDNS_PAYLOAD)
         stop = time.monotonic() + self.timeout
         if deadline is not None:
@@ -119,7 +159,7 @@ class Resolver:
                     continue
                 rcode = response.rcode()
                 if rcode == dns.rcode.NXDOMAIN:
-                    return []
+                    return [], _negative_ttl(response)
                 if rcode != dns.rcode.NOERROR:
                     problems[nameserver] = dns.rcode.to_text(rcode)
                     candidates.remove(nameserver)
@@ -130,7 +170,9 @@ class Resolver:
                     problems[nameserver] = exc.__class__.__name__
                     candidates.remove(nameserver)
                     continue
-                return list(chain.answer) if chain.answer is not None else []
+                if chain.answer is None:
+                    return [], _negative_ttl(response)
+                return list(chain.answer), chain.answer.ttl
         if not self.nameservers:
             raise DnsTemporaryError(
                 "no DNS nameserver is configured (COFFRE_DNS_NAMESERVERS, /etc/resolv.conf)"
@@ -138,19 +180,29 @@ class Resolver:
         raise DnsTemporaryError(f"no usable answer for {qname} {rdtype} ({_describe(problems)})")
 
 
+def _negative_ttl(response: dns.message.Message) -> float:
+    """How long "no such record" may be kept: the SOA of the answer's authority (RFC 2308 5)."""
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            return min(rrset.ttl, rrset[0].minimum)
+    return 0.0
+
+
 def _describe(problems: dict[Nameserver, str]) -> str:
     return ", ".join(f"{nameserver}: {problem}" for nameserver, problem in problems.items())
 
 
 @functools.lru_cache(maxsize=8)
-def _resolver(nameservers: tuple[tuple[str, int], ...], timeout: float) -> Resolver:
-    return Resolver(nameservers, timeout=timeout)
+def _resolver(nameservers: tuple[tuple[str, int], ...], timeout: float, cache_seconds: float) -> Resolver:
+    return Resolver(nameservers, timeout=timeout, cache_seconds=cache_seconds)
 
 
 def resolver_from_settings() -> Resolver:
-    """The resolver of ``COFFRE_DNS_NAMESERVERS`` and ``COFFRE_DNS_TIMEOUT``."""
+    """The resolver of ``COFFRE_DNS_NAMESERVERS``, ``COFFRE_DNS_TIMEOUT`` and ``COFFRE_DNS_CACHE_SECONDS``."""
     nameservers = tuple((str(host), int(port)) for host, port in settings.COFFRE_DNS_NAMESERVERS)
-    return _resolver(nameservers, float(settings.COFFRE_DNS_TIMEOUT))
+    return _resolver(
+        nameservers, float(settings.COFFRE_DNS_TIMEOUT), float(settings.COFFRE_DNS_CACHE_SECONDS)
+    )
 
 
 @dataclass

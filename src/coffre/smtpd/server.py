@@ -5,8 +5,9 @@ The conversation:
   recipients, ``452 4.5.3``. A route may look the recipient up in the database (in a worker
   thread) and refuse it (the intake: an unknown space address, ``550 5.1.1``).
 - ``DATA``: larger than ``COFFRE_SMTPD_MAX_MESSAGE_SIZE`` -> ``552`` (aiosmtpd); else each route
-  handles the message for the recipients it took, in a worker thread (Django's ORM is
-  synchronous). The answer is ``250`` once all have; a route's own reply when it gives one (the
+  handles the message for the recipients it took, in one of ``COFFRE_SMTPD_THREADS`` worker
+  threads (Django's ORM is synchronous; several messages are handled at once, so that one
+  waiting for DNS or the disk does not hold up the others). The answer is ``250`` once all have; a route's own reply when it gives one (the
   intake: ``550 5.7.1``, ``451 4.7.0``), a temporary one first; ``451 4.3.0`` when one could not
   (the sender retries, so nothing is lost).
 
@@ -19,9 +20,10 @@ import asyncio
 import logging
 import signal
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor, wait
 
 from aiosmtpd.smtp import SMTP
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connections
 
@@ -42,9 +44,33 @@ ACCEPTED = "250 2.0.0 Message accepted"
 class Handler:
     """The aiosmtpd handler: checks recipients against the routes and hands messages to them."""
 
-    def __init__(self, routes: list[Route] | None = None, max_recipients: int | None = None):
+    def __init__(
+        self, routes: list[Route] | None = None, max_recipients: int | None = None, threads: int | None = None
+    ):
         self.routes = routes
         self.max_recipients = max_recipients or settings.COFFRE_SMTPD_MAX_RECIPIENTS
+        self.executor = ThreadPoolExecutor(
+            max_workers=threads or settings.COFFRE_SMTPD_THREADS, thread_name_prefix="smtpd-route"
+        )
+
+    async def _in_thread(self, function, *args):
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+
+    def close(self) -> None:
+        """Close the worker threads' database connections (each thread keeps its own between
+        messages, as ``CONN_MAX_AGE`` allows), then stop the threads."""
+        workers = self.executor._max_workers
+        barrier = threading.Barrier(workers)
+
+        def close_own_connections() -> None:
+            connections.close_all()
+            try:
+                barrier.wait(timeout=60)  # one job per thread: each waits for the others
+            except threading.BrokenBarrierError:
+                pass
+
+        wait([self.executor.submit(close_own_connections) for _ in range(workers)])
+        self.executor.shutdown(wait=True)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if len(envelope.rcpt_tos) >= self.max_recipients:
@@ -54,7 +80,7 @@ class Handler:
             logger.info("smtpd: refused a recipient from %s", _peer(session))
             return REFUSED
         try:
-            refusal = await sync_to_async(self._refusal, thread_sensitive=True)(route, address)
+            refusal = await self._in_thread(self._refusal, route, address)
         except Exception:
             logger.exception("smtpd: a recipient from %s could not be checked", _peer(session))
             return RETRY_LATER
@@ -69,7 +95,7 @@ class Handler:
         try:
             return route.refusal(address)
         finally:
-            connections.close_all()
+            close_old_connections()
 
     async def handle_DATA(self, server, session, envelope):
         data = envelope.original_content or envelope.content or b""
@@ -82,7 +108,7 @@ class Handler:
             for recipient in envelope.rcpt_tos
         ]
         try:
-            replies = await sync_to_async(self._handle_all, thread_sensitive=True)(deliveries)
+            replies = await self._in_thread(self._handle_all, deliveries)
         except TemporaryFailure as exc:
             logger.warning("smtpd: message from %s deferred: %s", _peer(session), exc)
             return RETRY_LATER
@@ -101,8 +127,8 @@ class Handler:
                     by_route.setdefault(id(route), (route, []))[1].append(delivery)
             return [route.handle_message(taken) for route, taken in by_route.values()]
         finally:
-            # One short connection per message: the server may idle for hours between bounces.
-            connections.close_all()
+            # As after a web request: a connection past CONN_MAX_AGE, or broken, is closed.
+            close_old_connections()
 
 
 def _answer(replies: list[str | None]) -> str:
@@ -155,10 +181,23 @@ async def start_server(
 ) -> asyncio.Server:
     """Listen on ``sock`` (already bound) or ``host:port``; the server is serving when this returns."""
     loop = asyncio.get_running_loop()
-    factory = smtp_factory(handler or Handler())
+    handler = handler or Handler()
+    factory = smtp_factory(handler)
     if sock is not None:
-        return await loop.create_server(factory, sock=sock)
-    return await loop.create_server(factory, host=host, port=port, reuse_address=True)
+        server = await loop.create_server(factory, sock=sock)
+    else:
+        server = await loop.create_server(factory, host=host, port=port, reuse_address=True)
+    server.handler = handler  # stop_server closes it
+    return server
+
+
+async def stop_server(server: asyncio.Server) -> None:
+    """Stop accepting, close the open sessions, then the handler's threads and connections."""
+    server.close()
+    await server.wait_closed()
+    handler = getattr(server, "handler", None)
+    if handler is not None:
+        await asyncio.get_running_loop().run_in_executor(None, handler.close)
 
 
 def serve(host: str, port: int, *, on_ready=None) -> None:
@@ -173,7 +212,6 @@ def serve(host: str, port: int, *, on_ready=None) -> None:
         if on_ready is not None:
             on_ready(server)
         await stop.wait()
-        server.close()
-        await server.wait_closed()
+        await stop_server(server)
 
     asyncio.run(main())

@@ -3,7 +3,8 @@
 ``DnsServer`` answers over UDP and TCP on one free port of 127.0.0.1 (threads of the test process),
 from the records added with ``add`` / ``txt`` (names are case-insensitive, TXT strings longer
 than 255 bytes are split as DNS wants). A name it does not know gets NXDOMAIN, a known name
-without the asked type an empty NOERROR answer; an answer too large for the client's UDP size is
+without the asked type an empty NOERROR answer (both with the SOA of the closest zone that has
+one added, in the authority section); an answer too large for the client's UDP size is
 sent truncated, so that the client asks again over TCP. ``drop(name)`` makes it never answer
 questions about a name (a timeout), ``fail(name, "SERVFAIL")`` answer them with that error.
 ``queries`` lists every question received, as ``(name, type, "udp" | "tcp")``.
@@ -14,8 +15,8 @@ Fixtures (a pytest plugin, registered by the repository's conftest.py):
 
 ``dns_server``
     A started ``DnsServer``, stopped after the test. The settings point Coffre's resolver at it
-    (``COFFRE_DNS_NAMESERVERS``, a short ``COFFRE_DNS_TIMEOUT``) and turn sender authentication
-    on, so that code under test that builds its resolver from the settings asks this server::
+    (``COFFRE_DNS_NAMESERVERS``, a short ``COFFRE_DNS_TIMEOUT``, no cache: a test changes its
+    records at once, as no real zone does) and turn sender authentication on, so that code under test that builds its resolver from the settings asks this server::
 
         def test_spf(dns_server):
             dns_server.txt("example.be", "v=spf1 ip4:192.0.2.10 -all")
@@ -222,6 +223,8 @@ class DnsServer:
                         response.answer.append(target)
                 elif not self._exists(qname):
                     response.set_rcode(dns.rcode.NXDOMAIN)
+                if not response.answer:
+                    response.authority.extend(self._soa_of(qname))
             else:
                 response.answer.append(rrset)
         if transport == "tcp":
@@ -233,6 +236,17 @@ class DnsServer:
             truncated = dns.message.make_response(query)
             truncated.flags |= dns.flags.AA | dns.flags.TC
             return truncated.to_wire()
+
+    def _soa_of(self, qname: dns.name.Name) -> list[dns.rrset.RRset]:
+        """The SOA of the closest zone holding ``qname`` that has one (for negative answers)."""
+        name = qname
+        while True:
+            soa = self._records.get((name, dns.rdatatype.SOA))
+            if soa is not None:
+                return [soa]
+            if name == dns.name.root:
+                return []
+            name = name.parent()
 
     def _exists(self, qname: dns.name.Name) -> bool:
         """The name has records, or names below it do (an empty non-terminal: NOERROR, no data)."""
@@ -301,6 +315,7 @@ def dns_server(settings) -> Iterator[DnsServer]:
     with DnsServer() as server:
         settings.COFFRE_DNS_NAMESERVERS = [server.nameserver]
         settings.COFFRE_DNS_TIMEOUT = TEST_DNS_TIMEOUT
+        settings.COFFRE_DNS_CACHE_SECONDS = 0
         settings.COFFRE_SENDER_AUTH = True
         yield server
 

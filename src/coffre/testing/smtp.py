@@ -58,6 +58,12 @@ def refuse_every_login(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=False, handled=False)
 
 
+async def _stop(server: asyncio.Server) -> None:
+    from coffre.smtpd.server import stop_server  # closes Coffre's handler too, when it is one
+
+    await stop_server(server)
+
+
 class ServerThread:
     def __init__(self, start: Callable[[], Awaitable[asyncio.Server]]):
         self._start = start
@@ -83,8 +89,7 @@ class ServerThread:
         try:
             loop.run_forever()
         finally:
-            self._server.close()
-            loop.run_until_complete(self._server.wait_closed())
+            loop.run_until_complete(_stop(self._server))
             loop.close()
 
     def __enter__(self) -> "ServerThread":

@@ -124,3 +124,82 @@ def test_a_session_records_its_lookups(dns_server, resolver):
     session.lookup("nowhere.fidu-lebrun.be", "A")
 
     assert session.lookups == [("fidu-lebrun.be", "TXT", "answer"), ("nowhere.fidu-lebrun.be", "A", "empty")]
+
+
+# --- the cache ------------------------------------------------------------------------------------
+
+
+class CacheClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def shift(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def cache_clock(monkeypatch) -> CacheClock:
+    clock = CacheClock()
+    monkeypatch.setattr(resolver_module, "cache_clock", clock)
+    return clock
+
+
+def test_answers_are_kept_for_their_ttl_at_most_the_cache_time(dns_server, cache_clock):
+    clock = cache_clock
+    dns_server.add("fidu-lebrun.be", "A", "192.0.2.10", ttl=30)
+    dns_server.add("long.fidu-lebrun.be", "A", "192.0.2.12", ttl=86400)
+    cached = Resolver([dns_server.nameserver], timeout=3, cache_seconds=300)
+
+    for _ in range(3):
+        assert [r.address for r in cached.lookup("fidu-lebrun.be", "A")] == ["192.0.2.10"]
+    assert len(dns_server.queries) == 1
+    clock.shift(31)  # past its TTL: asked again
+    cached.lookup("fidu-lebrun.be", "A")
+    assert len(dns_server.queries) == 2
+
+    cached.lookup("long.fidu-lebrun.be", "A")
+    clock.shift(299)
+    cached.lookup("long.fidu-lebrun.be", "A")
+    assert len(dns_server.queries) == 3
+    clock.shift(2)  # a day's TTL is kept 300 s only
+    cached.lookup("long.fidu-lebrun.be", "A")
+    assert len(dns_server.queries) == 4
+
+
+def test_no_such_record_is_kept_as_long_as_the_soa_says(dns_server, cache_clock):
+    clock = cache_clock
+    dns_server.add("fidu-lebrun.be", "SOA", "ns.fidu-lebrun.be. admin.fidu-lebrun.be. 1 3600 600 86400 60", ttl=3600)
+    dns_server.add("fidu-lebrun.be", "A", "192.0.2.10")
+    cached = Resolver([dns_server.nameserver], timeout=3, cache_seconds=300)
+
+    assert cached.lookup("_dmarc.fidu-lebrun.be", "TXT") == []  # NXDOMAIN
+    assert cached.lookup("fidu-lebrun.be", "TXT") == []  # no data
+    cached.lookup("_dmarc.fidu-lebrun.be", "TXT")
+    cached.lookup("fidu-lebrun.be", "TXT")
+    assert len(dns_server.queries) == 2
+    clock.shift(61)  # the SOA's minimum: 60 s
+    cached.lookup("_dmarc.fidu-lebrun.be", "TXT")
+    assert len(dns_server.queries) == 3
+
+
+def test_a_negative_answer_without_soa_and_failures_are_never_kept(dns_server):
+    cached = Resolver([dns_server.nameserver], timeout=3, cache_seconds=300)
+    cached.lookup("nowhere.example", "TXT")
+    cached.lookup("nowhere.example", "TXT")
+    assert len(dns_server.queries) == 2
+    dns_server.fail("broken.example", "SERVFAIL")
+    for _ in range(2):
+        with pytest.raises(DnsTemporaryError):
+            cached.lookup("broken.example", "TXT")
+    assert len(dns_server.queries) == 4
+
+
+def test_no_cache_when_the_cache_time_is_zero(dns_server):
+    dns_server.add("fidu-lebrun.be", "A", "192.0.2.10")
+    uncached = Resolver([dns_server.nameserver], timeout=3, cache_seconds=0)
+    uncached.lookup("fidu-lebrun.be", "A")
+    uncached.lookup("fidu-lebrun.be", "A")
+    assert len(dns_server.queries) == 2
