@@ -128,7 +128,7 @@ def request_address_change(
         raise ManagementRefused(_("This is already the confirmed notification address."))
     _count_attempt(ebox, requested_by.lower())
     with transaction.atomic():
-        ebox = Ebox.objects.select_for_update().select_related("enterprise").get(pk=ebox.pk)
+        ebox = Ebox.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=ebox.pk)
         token = _new_token(ebox)
         ebox.pending_email = email
         ebox.pending_token_sha256 = _token_hash(token)
@@ -157,7 +157,7 @@ def resend_confirmation(
 
 def cancel_address_change(ebox: Ebox, *, actor: Actor) -> None:
     with transaction.atomic():
-        ebox = Ebox.objects.select_for_update().select_related("enterprise").get(pk=ebox.pk)
+        ebox = Ebox.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=ebox.pk)
         if not ebox.pending_email:
             raise ManagementRefused(_("No address is waiting for confirmation."))
         pending = ebox.pending_email
@@ -186,7 +186,7 @@ def _pending_for(token: str, cbe: str, *, lock: bool) -> Ebox:
     if not isinstance(data, dict) or not isinstance(data.get("e"), int):
         raise InvalidConfirmation("invalid")
     boxes = Ebox.objects.select_related("enterprise").filter(pk=data["e"], enterprise__cbe=cbe)
-    ebox = (boxes.select_for_update() if lock else boxes).first()
+    ebox = (boxes.select_for_update(of=("self",)) if lock else boxes).first()
     if ebox is None or not ebox.pending_token_sha256:
         raise InvalidConfirmation("invalid")
     if not hmac.compare_digest(ebox.pending_token_sha256, _token_hash(token)):
@@ -272,7 +272,7 @@ def set_anti_phishing_phrase(ebox: Ebox, phrase: str, *, actor: Actor) -> None:
         if problem:
             raise ManagementRefused(problem)
     with transaction.atomic():
-        ebox = Ebox.objects.select_for_update().select_related("enterprise").get(pk=ebox.pk)
+        ebox = Ebox.objects.select_for_update(of=("self",)).select_related("enterprise").get(pk=ebox.pk)
         had_phrase = bool(ebox.anti_phishing_phrase)
         ebox.anti_phishing_phrase = phrase
         ebox.save(update_fields=["anti_phishing_phrase"])
@@ -300,7 +300,7 @@ def mark_notification_address_failing(ebox_id: int, address: str, reason: str, *
     Call it inside the transaction that records the failed mail.
     """
     with transaction.atomic():
-        ebox = Ebox.objects.select_for_update().select_related("enterprise").filter(pk=ebox_id).first()
+        ebox = Ebox.objects.select_for_update(of=("self",)).select_related("enterprise").filter(pk=ebox_id).first()
         if ebox is None or ebox.notification_email.strip().lower() != address.strip().lower():
             return False
         if ebox.notification_status == "failing":
