@@ -5,6 +5,8 @@ One row per event, numbered by ``sequence`` (the contract's ``eventSequenceNbr``
 (``services.emit`` serialises the transactions that write events, see there).
 
 Events of the messages of this registry have ``provider_id`` = settings.COFFRE_EVENT_PROVIDER_ID;
+those of documents an agent brought into an enterprise's box have ``in_feed`` false: they tell the
+notifications, never a reader of the e-Box event API;
 events submitted by other document providers (POST) carry that provider's id and their
 ``eventCorrelationId``, unique per provider (idempotent submission).
 """
@@ -39,6 +41,9 @@ class Event(models.Model):
     sender_organization_id = models.CharField(max_length=100, blank=True)
     sender_application_id = models.CharField(max_length=100, blank=True)
     subject = models.JSONField(default=dict, blank=True)
+    # False for the events of a document that is not an e-Box message (an agent's, coffre.agents):
+    # the instant alerts and the nightly digest count them, the event API never shows them.
+    in_feed = models.BooleanField(default=True)
     # Follow-up events still to emit for a newDocument of this registry (Europe/Brussels dates):
     # the reminder 15 days after receipt and the alert 7 days before expiry, each only if the
     # message is still unread then. Cleared once handled, so that the daily job reads only the

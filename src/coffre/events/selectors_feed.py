@@ -51,8 +51,9 @@ def feed_page(
     event_types: Collection[str] | None = None,
 ) -> FeedPage:
     """The enterprise's events with ``sequence > after`` (and ``event_time >= since``, of one of
-    ``event_types`` when given), at most ``size`` of them, in sequence order."""
-    events = Event.objects.filter(enterprise_id=enterprise_id, sequence__gt=after)
+    ``event_types`` when given), at most ``size`` of them, in sequence order; never the events of
+    documents that are not e-Box messages (``Event.in_feed``)."""
+    events = Event.objects.filter(enterprise_id=enterprise_id, sequence__gt=after, in_feed=True)
     if since is not None:
         events = events.filter(event_time__gte=since)
     if event_types:

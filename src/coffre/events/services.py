@@ -50,12 +50,14 @@ class Facts:
 
 
 def facts_of(message) -> Facts:
-    """The facts of a stored message (reads its e-Box and reference data)."""
+    """The facts of a stored message (reads its e-Box and reference data; an agent's document has
+    none)."""
     application = message.sender_application
+    message_type, organization = message.message_type, message.sender_organization
     return Facts(
         enterprise_id=message.ebox.enterprise_id,
-        message_type_id=message.message_type.message_type_id,
-        sender_organization_id=message.sender_organization.organization_id,
+        message_type_id=message_type.message_type_id if message_type else "",
+        sender_organization_id=organization.organization_id if organization else "",
         sender_application_id=application.application_id if application else "",
     )
 
@@ -91,16 +93,17 @@ def follow_ups(receipt: dt.datetime, expiration: dt.datetime) -> dict:
     }
 
 
-def new_documents(arrived: list[tuple], now: dt.datetime) -> None:
+def new_documents(arrived: list[tuple], now: dt.datetime, *, in_feed: bool = True) -> None:
     """``newDocument`` for messages just stored (publication or broadcast), in their transaction:
-    ``arrived`` lists (message, Facts)."""
+    ``arrived`` lists (message, Facts). ``in_feed`` false: documents that are not e-Box messages
+    (an agent's): told by the notifications (no reminder or expiry alert), not by the event API."""
     if not arrived:
         return
     lock_sequence()
     Event.objects.bulk_create(
         [
-            _of_message(message, facts, EventType.NEW_DOCUMENT, now,
-                        **follow_ups(message.receipt_date, message.expiration_date))
+            _of_message(message, facts, EventType.NEW_DOCUMENT, now, in_feed=in_feed,
+                        **(follow_ups(message.receipt_date, message.expiration_date) if in_feed else {}))
             for message, facts in arrived
         ]
     )
@@ -117,11 +120,12 @@ def _wake_instant_alerts(enterprise_ids: list[int]) -> None:
     wake(enterprise_ids)
 
 
-def document_read(message, now: dt.datetime) -> None:
-    """``readDocument``: the main content of ``message`` was read for the first time."""
+def document_read(message, now: dt.datetime, *, in_feed: bool = True) -> None:
+    """``readDocument``: the main content of ``message`` was read for the first time (``in_feed``
+    as for ``new_documents``: false for an agent's document, so that the digest knows it read)."""
     facts = facts_of(message)
     lock_sequence()
-    Event.objects.bulk_create([_of_message(message, facts, EventType.READ_DOCUMENT, now)])
+    Event.objects.bulk_create([_of_message(message, facts, EventType.READ_DOCUMENT, now, in_feed=in_feed)])
     # Nothing more to remind: the follow-ups of a read message are never emitted.
     Event.objects.filter(
         provider_id=provider_id(), message_id=message.message_id, enterprise_id=facts.enterprise_id,

@@ -36,6 +36,7 @@ class FollowUpsEmitted:
 _KINDS = (("reminder_due", EventType.REMINDER), ("alert_due", EventType.EXPIRATION_ALERT))
 _COPIED = [
     "enterprise_id",
+    "in_feed",
     "message_id",
     "receipt_date",
     "registered_mail",

@@ -237,6 +237,9 @@ class Message(models.Model):
     )
     # The e-mail address that sent a message of origin "email" (lower case), else empty.
     sender_address = models.EmailField(max_length=254, blank=True)
+    # Who sent a message of origin "agent", as the agent names it (the provider, or another e-Box's
+    # sender organization), else empty.
+    sender_name = models.CharField(max_length=200, blank=True)
     sender_application = models.ForeignKey(
         SenderApplication, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -253,6 +253,11 @@ def publish_message(draft: MessageDraft, publisher: Publisher, actor: Actor) -> 
 def _payment(message: Message, draft: PaymentDraft | None) -> PaymentData | None:
     if draft is None:
         return None
+    return payment_of(message, draft)
+
+
+def payment_of(message: Message, draft: PaymentDraft) -> PaymentData:
+    """The (unsaved) payment data of a message (publication, or an agent's document)."""
     return PaymentData(
         message=message,
         payment_data_id=draft.payment_data_id or str(uuid.uuid4()),
@@ -364,8 +369,11 @@ def mark_read_if_main(message: Message, *, main_content: bool) -> bool:
     first = Message.objects.filter(pk=message.pk, read_at__isnull=True).update(read_at=now) == 1
     if first:
         message.read_at = now
-        if message.origin == Origin.API:  # only the e-Box API's messages have events
+        if message.origin == Origin.API:  # the e-Box API's messages have events
             events.document_read(message, now)
+        elif message.origin == Origin.AGENT and message.ebox.enterprise_id is not None:
+            # An agent's document told the notifications it arrived; they learn it was read.
+            events.document_read(message, now, in_feed=False)
     return first
 
 

@@ -135,9 +135,9 @@ class Row:
 
 
 def sender_of(message: Message, lang: str) -> str:
-    """Who sent a message: the sender organization, or the e-mail address."""
+    """Who sent a message: the sender organization, the name an agent gave, or the e-mail address."""
     if message.sender_organization_id is None:
-        return message.sender_address
+        return message.sender_name or message.sender_address
     organization = message.sender_organization
     return in_language(organization.short_name, lang) or organization.organization_id
 
