@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "coffre.scheduler",
     "coffre.intake",
     "coffre.intake.imap",
+    "coffre.agents",
     "coffre.demo",
 ]
 
@@ -230,6 +231,8 @@ COFFRE_PERIODIC_TASKS: dict[str, dict] = {
     "expire-pending-mails": {"task": "coffre.intake.tasks.expire_pending_mails", "every": 60 * 60},
     # Mailboxes polled over IMAP whose next attempt has come (docs/intake-documents.md).
     "poll-imap-sources": {"task": "coffre.intake.imap.tasks.poll_due_sources", "every": 60},
+    # Agents' connections whose synchronisation is due (docs/agents.md).
+    "sync-due-agents": {"task": "coffre.agents.tasks.sync_due_connections", "every": 60},
 }
 if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":
     RQ_QUEUES = {"default": {"URL": env_str("COFFRE_REDIS_URL", "redis://localhost:6379/0")}}
@@ -378,3 +381,14 @@ COFFRE_IMAP_RETRY_MAX = env_int("COFFRE_IMAP_RETRY_MAX", 3600, minimum=10)
 COFFRE_IMAP_TIMEOUT = env_float("COFFRE_IMAP_TIMEOUT", 30.0, minimum=1.0)
 COFFRE_IMAP_BATCH = env_int("COFFRE_IMAP_BATCH", 50, minimum=1)
 COFFRE_IMAP_DELIVER = "coffre.intake.imap.poller.deliver_to_pipeline"
+
+# Agents (coffre.agents; docs/agents.md): "sync now" at most once per COFFRE_AGENTS_SYNC_NOW_INTERVAL
+# seconds per connection; a failed sync (provider down, unexpected error) is retried after
+# COFFRE_AGENTS_RETRY_MIN seconds, doubling up to the agent's frequency or COFFRE_AGENTS_RETRY_MAX;
+# a worker holds a connection COFFRE_AGENTS_LEASE seconds (renewed at each document) before another
+# may take it; the scheduler claims at most COFFRE_AGENTS_BATCH connections a run.
+COFFRE_AGENTS_SYNC_NOW_INTERVAL = env_int("COFFRE_AGENTS_SYNC_NOW_INTERVAL", 15 * 60, minimum=60)
+COFFRE_AGENTS_RETRY_MIN = env_int("COFFRE_AGENTS_RETRY_MIN", 15 * 60, minimum=60)
+COFFRE_AGENTS_RETRY_MAX = env_int("COFFRE_AGENTS_RETRY_MAX", 24 * 3600, minimum=60)
+COFFRE_AGENTS_LEASE = env_int("COFFRE_AGENTS_LEASE", 30 * 60, minimum=60)
+COFFRE_AGENTS_BATCH = env_int("COFFRE_AGENTS_BATCH", 500, minimum=1)

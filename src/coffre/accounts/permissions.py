@@ -53,6 +53,10 @@ class Action(StrEnum):
     BLACKLIST_SENDERS = "blacklist senders of documents by e-mail (the approvers)"
     LIFT_BLACKLIST = "lift the blacklist of a sender (the approvers)"
     REGENERATE_INTAKE_ADDRESSES = "regenerate the e-mail addresses of the enterprise's spaces"
+    # Agents (issue 7): the connections that fetch documents into the enterprise's spaces.
+    VIEW_AGENTS = "see the enterprise's agents, their status and history"
+    SYNC_AGENTS = "sync an agent now, report its error to support"
+    MANAGE_AGENTS = "add and remove agents, replace their credentials"
 
 
 class SenderApprover(StrEnum):
@@ -88,6 +92,12 @@ MATRIX: dict[Action, frozenset[str]] = {
     Action.BLACKLIST_SENDERS: SENDER_APPROVER_STANDINGS,
     Action.LIFT_BLACKLIST: SENDER_APPROVER_STANDINGS,
     Action.REGENERATE_INTAKE_ADDRESSES: MANAGERS,
+    # Agents hold the enterprise's accounts at providers: the insiders see them and may ask for a
+    # sync; the access managers hand over (and take back) those accounts' credentials. Accountants
+    # and firms' collaborators read the documents the agents bring, not the accounts.
+    Action.VIEW_AGENTS: INSIDERS,
+    Action.SYNC_AGENTS: INSIDERS,
+    Action.MANAGE_AGENTS: MANAGERS,
 }
 SENDER_DECISIONS = frozenset(
     {Action.ACCEPT_SENDERS, Action.REFUSE_SENDERS, Action.BLACKLIST_SENDERS, Action.LIFT_BLACKLIST}

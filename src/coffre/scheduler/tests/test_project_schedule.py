@@ -16,4 +16,5 @@ def test_the_project_schedule_enqueues_its_maintenance_tasks(db, clock):
         "coffre.outbox.tasks.enqueue_due_mail",
         "coffre.intake.tasks.expire_pending_mails",
         "coffre.intake.imap.tasks.poll_due_sources",
+        "coffre.agents.tasks.sync_due_connections",
     }  # the nightly digest is not due at 10:00 (coffre.notifications.tests.test_tasks)
