@@ -39,8 +39,7 @@ def status_changed(connection: Connection, changed_at: dt.datetime) -> bool:
     with translation.override(person.language):
         explanation = statuses.explain(connection.status, connection.user_action)
         context = {
-            "agent": agent_name,
-            "label": connection.label,
+            "agent": f"{agent_name} ({connection.label})" if connection.label else agent_name,
             "enterprise": "" if box.is_personal else box.enterprise.name,
             "personal": box.is_personal,
             "status": explanation.title,
