@@ -215,6 +215,31 @@ def set_maintenance(agent_id: str, on: bool, *, actor: Actor, reason: str = "") 
     return bool(changed)
 
 
+def make_due_now(connection_id: int, *, actor: Actor) -> bool:
+    """An operator wants a connection synced now (``coffre agents sync``): due at once, unless it
+    waits for the person. False when there is no such connection or it waits."""
+    with transaction.atomic():
+        connection = Connection.objects.select_for_update(of=("self",)).filter(pk=connection_id).first()
+        if connection is None or connection.next_run_at is None:
+            return False
+        connection.next_run_at = timezone.now()
+        connection.save(update_fields=["next_run_at"])
+        connection.box = Ebox.objects.select_related("enterprise").get(pk=connection.box_id)
+        record(actor, "agents.connection.run_now", details=describe(connection))
+    return True
+
+
+def resolve_support_report(report_id: int, *, actor: Actor) -> bool:
+    """An operator dealt with a support report; False when there is no such open report."""
+    with transaction.atomic():
+        resolved = SupportReport.objects.filter(pk=report_id, resolved_at__isnull=True).update(
+            resolved_at=timezone.now()
+        )
+        if resolved:
+            record(actor, "agents.support_report.resolved", details={"report": report_id})
+    return bool(resolved)
+
+
 def support_details(connection: Connection, run: SyncRun | None) -> dict:
     """The technical details of a connection's trouble for support: statuses, errors, runs; never a
     credential (the error texts were cleaned by the engine, and are cleaned here again)."""
