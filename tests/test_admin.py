@@ -17,7 +17,8 @@ def operator(client):
 
 @pytest.mark.parametrize("model", ["accounts/enterprise", "mailbox/ebox", "mailbox/message",
                                    "mailbox/senderorganization", "mailbox/messagetype", "audit/auditrecord",
-                                   "oauth/webserviceclient"])
+                                   "oauth/webserviceclient", "agents/connection", "agents/supportreport",
+                                   "agents/agentsuggestion"])
 def test_lists_are_shown_and_nothing_can_be_added(operator, model):
     register_enterprise("0406798006", "ONSS", Actor.cli("test"))
     assert operator.get(f"/admin/{model}/").status_code == 200
