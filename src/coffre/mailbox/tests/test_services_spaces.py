@@ -99,3 +99,39 @@ def test_a_blob_goes_only_when_nothing_names_it(portal, django_capture_on_commit
         assert store.blob_storage().exists(lonely.storage_name)  # until the commit
     assert not Blob.objects.filter(pk=lonely.pk).exists()
     assert not store.blob_storage().exists(lonely.storage_name)
+
+
+def test_an_agents_document_keeps_its_further_files_sender_expiry_and_payment(portal):
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from coffre.mailbox import services_spaces
+    from coffre.mailbox.services import PaymentDraft
+
+    main, annex = store.write_content([PDF]), store.write_content([b"%PDF-1.4 annex"])
+    store.stage([main, annex])
+    expiry = timezone.now() + dt.timedelta(days=90)
+    payment = PaymentDraft(amount=Decimal("10.00"), vat_amount=Decimal("2.10"), currency="EUR",
+                           due_date=timezone.now() + dt.timedelta(days=30), iban="BE71096123456769")
+    draft = services_spaces.DocumentDraft(
+        main, "bill.pdf", "application/pdf", "Bill",
+        more_files=[services_spaces.DocumentFile(annex, "annex.pdf", "application/pdf")],
+        sender_name="Example Energy SA", expires_at=expiry, payment=payment,
+    )
+    with transaction.atomic():
+        filed = services_spaces.file_documents(
+            portal.ebox_a, "documents", [draft], origin=Origin.AGENT, sender_address="", language="fr"
+        )
+    message = Message.objects.get(message_id=filed.message_ids[0])
+    assert [(a.position, a.file_name, a.main_content) for a in message.attachments.all()] == [
+        (0, "bill.pdf", True), (1, "annex.pdf", False)
+    ]
+    assert (message.sender_name, message.expiration_date) == ("Example Energy SA", expiry)
+    assert message.attachments_size == main.size + annex.size
+    assert message.payment_data.amount == Decimal("10.00")
+    assert "example energy" in message.search_fr
+    from coffre.mailbox.views import sender_of, type_of
+
+    assert (sender_of(message, "fr"), str(type_of(message, "en"))) == ("Example Energy SA", "Agent")
