@@ -128,7 +128,9 @@ def secret_values(agent: Agent | None, values: dict) -> list[str]:
     if agent is None:
         found = [str(value) for value in values.values()]
     else:
-        hidden = {item.name for item in agent.credential_fields if item.secret or item.kind == FieldKind.PASSWORD}
+        hidden = {
+            item.name for item in agent.credential_fields if item.secret or item.kind == FieldKind.PASSWORD
+        }
         found = [str(values[name]) for name in hidden if values.get(name)]
     return sorted({value for value in found if value}, key=len, reverse=True)
 

@@ -168,7 +168,9 @@ def _checked_fetched(fetched) -> None:
 def _where(exc: BaseException) -> str:
     """Where the exception was raised: the last frames (file name, line, function), no values."""
     frames = traceback.extract_tb(exc.__traceback__)[-3:]
-    return " < ".join(f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} in {frame.name}" for frame in reversed(frames))
+    return " < ".join(
+        f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno} in {frame.name}" for frame in reversed(frames)
+    )
 
 
 def _failure(exc: Exception, secrets: list[str]) -> _Outcome:
@@ -247,10 +249,14 @@ def _finish(context: _Context, outcome: _Outcome) -> SyncResult:
         if changed:
             _status_changed(locked, previous, changes["status"], changes["user_action"], now)
     _log(connection, outcome, counts)
-    return SyncResult(connection.pk, outcome.status, counts.found, counts.new, counts.duplicates, outcome.detail)
+    return SyncResult(
+        connection.pk, outcome.status, counts.found, counts.new, counts.duplicates, outcome.detail
+    )
 
 
-def _status_changed(connection: Connection, previous: tuple, status: str, user_action: str, now: dt.datetime) -> None:
+def _status_changed(
+    connection: Connection, previous: tuple, status: str, user_action: str, now: dt.datetime
+) -> None:
     connection.status, connection.user_action = status, user_action
     connection.box = Ebox.objects.select_related("enterprise", "owner").get(pk=connection.box_id)
     record(
@@ -272,10 +278,20 @@ def _log(connection: Connection, outcome: _Outcome, counts: _Counts) -> None:
     if outcome.status == Status.OK:
         logger.info(
             "agents: connection %s (%s): %d listed, %d new, %d already in the space, %d known",
-            connection.pk, connection.agent_id, counts.found, counts.new, counts.duplicates, counts.known,
+            connection.pk,
+            connection.agent_id,
+            counts.found,
+            counts.new,
+            counts.duplicates,
+            counts.known,
         )
     else:
         logger.warning(
             "agents: connection %s (%s): %s after %d listed, %d new: %s",
-            connection.pk, connection.agent_id, outcome.status, counts.found, counts.new, outcome.detail,
+            connection.pk,
+            connection.agent_id,
+            outcome.status,
+            counts.found,
+            counts.new,
+            outcome.detail,
         )

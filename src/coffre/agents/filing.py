@@ -56,7 +56,7 @@ def payment_draft(payment: PaymentFacts | None, remote_id: str) -> PaymentDraft 
     due = dt.datetime.combine(payment.due_date, dt.time(), tzinfo=BRUSSELS)
     return PaymentDraft(
         amount=payment.amount,
-        vat_amount=payment.vat_amount if payment.vat_amount is not None else Decimal("0"),
+        vat_amount=payment.vat_amount if payment.vat_amount is not None else Decimal(0),
         currency=(payment.currency or "EUR")[:3],
         due_date=due,
         iban=payment.iban.replace(" ", "")[:34],
@@ -90,7 +90,9 @@ def facts_of(remote: RemoteDocument, fetched: FetchedDocument) -> dict:
     return _json({key: value for key, value in facts.items() if value not in ("", None, {}, False)})
 
 
-def stage(fetched: FetchedDocument, subject: str, sender_name: str, remote_id: str) -> services_spaces.DocumentDraft:
+def stage(
+    fetched: FetchedDocument, subject: str, sender_name: str, remote_id: str
+) -> services_spaces.DocumentDraft:
     """Seal and stage the document's files (no database write)."""
     contents = []
     try:

@@ -56,7 +56,9 @@ class Connection(models.Model):
     # The non-secret credential values (a login name, a host), shown back to the person.
     shown_credentials = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
-    user_action = models.CharField(max_length=20, choices=[(a.value, a.value) for a in UserAction], blank=True)
+    user_action = models.CharField(
+        max_length=20, choices=[(a.value, a.value) for a in UserAction], blank=True
+    )
     status_changed_at = models.DateTimeField(default=timezone.now)
     # The technical detail of the last error, for the operator and the support report (never a
     # credential: the engine takes every secret value out of it).
@@ -92,8 +94,10 @@ class Connection(models.Model):
 
     @property
     def in_space(self) -> str:
-        return f"person {self.box.owner_id} {self.folder}" if self.box.is_personal else (
-            f"{self.box.enterprise.cbe} {self.folder}"
+        return (
+            f"person {self.box.owner_id} {self.folder}"
+            if self.box.is_personal
+            else (f"{self.box.enterprise.cbe} {self.folder}")
         )
 
 
@@ -125,7 +129,9 @@ class SyncRun(models.Model):
     error = models.TextField(blank=True)  # technical, credential-free
 
     class Meta:
-        indexes = [models.Index(fields=["connection", "-started_at", "-id"], name="agents_runs_of_connection")]
+        indexes = [
+            models.Index(fields=["connection", "-started_at", "-id"], name="agents_runs_of_connection")
+        ]
 
 
 class RemoteItem(models.Model):
@@ -144,7 +150,9 @@ class RemoteItem(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["connection", "remote_id"], name="agents_item_once_per_connection")
+            models.UniqueConstraint(
+                fields=["connection", "remote_id"], name="agents_item_once_per_connection"
+            )
         ]
 
 
@@ -166,7 +174,9 @@ class SupportReport(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["-created_at"], condition=Q(resolved_at__isnull=True), name="agents_open_reports"),
+            models.Index(
+                fields=["-created_at"], condition=Q(resolved_at__isnull=True), name="agents_open_reports"
+            ),
             models.Index(fields=["agent_id", "-created_at"], name="agents_reports_of_agent"),
         ]
 

@@ -92,7 +92,9 @@ def due(now: dt.datetime) -> QuerySet:
 def _lock_agent(agent_id: str) -> None:
     """Until the end of the transaction, be the only one claiming connections of this agent."""
     if db_connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.sha256(_LOCK_NAMESPACE + agent_id.encode()).digest()[:8], "big", signed=True)
+        key = int.from_bytes(
+            hashlib.sha256(_LOCK_NAMESPACE + agent_id.encode()).digest()[:8], "big", signed=True
+        )
         with db_connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 

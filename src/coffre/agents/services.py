@@ -136,7 +136,11 @@ def replace_credentials(person, connection_id: int, values: dict, *, actor: Acto
             connection.status, connection.user_action, connection.status_changed_at = Status.PENDING, "", now
         connection.next_run_at, connection.failures = now, 0
         connection.save()
-        record(actor, "agents.connection.credentials_replaced", details={**describe(connection), "from": previous})
+        record(
+            actor,
+            "agents.connection.credentials_replaced",
+            details={**describe(connection), "from": previous},
+        )
         _queue_sync(connection.pk, Trigger.PERSON)
     return connection
 
@@ -152,19 +156,25 @@ def user_action_done(person, connection_id: int, *, actor: Actor) -> Connection:
         connection.status, connection.user_action, connection.status_changed_at = Status.PENDING, "", now
         connection.next_run_at, connection.failures = now, 0
         connection.save()
-        record(actor, "agents.connection.user_action_done", details={**describe(connection), "userAction": action})
+        record(
+            actor,
+            "agents.connection.user_action_done",
+            details={**describe(connection), "userAction": action},
+        )
         _queue_sync(connection.pk, Trigger.PERSON)
     return connection
 
 
 def sync_now(person, connection_id: int, *, actor: Actor) -> Connection:
-    """"Sync now": at most once per COFFRE_AGENTS_SYNC_NOW_INTERVAL per connection, never for a
+    """ "Sync now": at most once per COFFRE_AGENTS_SYNC_NOW_INTERVAL per connection, never for a
     connection that waits for the person or whose agent is in maintenance."""
     with transaction.atomic():
         connection = selectors.connection_for(person, connection_id, Action.SYNC_AGENTS, lock=True)
         now = timezone.now()
         if selectors.shown_status(connection) == Status.MAINTENANCE:
-            raise AgentServiceError(_("This agent is being repaired: it starts again by itself once it is fixed."))
+            raise AgentServiceError(
+                _("This agent is being repaired: it starts again by itself once it is fixed.")
+            )
         if connection.status == Status.LOGIN_FAILED:
             raise AgentServiceError(_("The provider refused the login: enter the current credentials first."))
         if connection.status == Status.USER_ACTION_NEEDED:
@@ -209,8 +219,11 @@ def set_maintenance(agent_id: str, on: bool, *, actor: Actor, reason: str = "") 
             record(
                 actor,
                 "agents.maintenance.on" if on else "agents.maintenance.off",
-                details={"agent": agent.id, "reason": reason[:300],
-                         "connections": Connection.objects.filter(agent_id=agent.id).count()},
+                details={
+                    "agent": agent.id,
+                    "reason": reason[:300],
+                    "connections": Connection.objects.filter(agent_id=agent.id).count(),
+                },
             )
     return bool(changed)
 
@@ -264,7 +277,9 @@ def support_details(connection: Connection, run: SyncRun | None) -> dict:
             "error": clean(item.error),
         }
 
-    recent = SyncRun.objects.filter(connection=connection).order_by("-started_at", "-id")[:RECENT_RUNS_REPORTED]
+    recent = SyncRun.objects.filter(connection=connection).order_by("-started_at", "-id")[
+        :RECENT_RUNS_REPORTED
+    ]
     return {
         "agent": connection.agent_id,
         "connection": connection.pk,
@@ -302,7 +317,9 @@ def report_to_support(person, connection_id: int, *, actor: Actor) -> SupportRep
     return report
 
 
-def suggest_agent(person, provider_name: str, *, actor: Actor, website: str = "", comment: str = "") -> AgentSuggestion:
+def suggest_agent(
+    person, provider_name: str, *, actor: Actor, website: str = "", comment: str = ""
+) -> AgentSuggestion:
     """Record a suggestion of a new agent (the catalog's search found none)."""
     provider_name, website, comment = provider_name.strip(), website.strip(), comment.strip()
     if not provider_name:

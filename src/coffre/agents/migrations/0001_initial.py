@@ -7,131 +7,318 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('mailbox', '0007_message_sender_name'),
+        ("mailbox", "0007_message_sender_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AgentMaintenance',
+            name="AgentMaintenance",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agent_id', models.CharField(max_length=63, unique=True)),
-                ('since', models.DateTimeField(default=django.utils.timezone.now)),
-                ('reason', models.CharField(blank=True, max_length=300)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("agent_id", models.CharField(max_length=63, unique=True)),
+                ("since", models.DateTimeField(default=django.utils.timezone.now)),
+                ("reason", models.CharField(blank=True, max_length=300)),
             ],
         ),
         migrations.CreateModel(
-            name='Connection',
+            name="Connection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('folder', models.CharField(choices=[('documents', 'Documents'), ('purchases', 'Purchases')], default='documents', max_length=10)),
-                ('agent_id', models.CharField(max_length=63)),
-                ('label', models.CharField(blank=True, max_length=100)),
-                ('credentials_sealed', models.BinaryField()),
-                ('shown_credentials', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('PENDING', 'Synchronisation on its way'), ('OK', 'OK'), ('LOGIN_FAILED', 'Login failed'), ('USER_ACTION_NEEDED', "Action needed on the provider's site"), ('VENDOR_DOWN', "Provider's site unavailable"), ('MAINTENANCE', 'Agent in maintenance'), ('UNKNOWN_ERROR', 'Unexpected error')], default='PENDING', max_length=20)),
-                ('user_action', models.CharField(blank=True, choices=[('accept-terms', 'accept-terms'), ('change-password', 'change-password'), ('two-factor', 'two-factor'), ('contact-provider', 'contact-provider')], max_length=20)),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('error_detail', models.TextField(blank=True)),
-                ('cursor', models.TextField(blank=True)),
-                ('next_run_at', models.DateTimeField(blank=True, null=True)),
-                ('failures', models.PositiveIntegerField(default=0)),
-                ('claimed_by', models.CharField(blank=True, max_length=32)),
-                ('claim_expires_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_success_at', models.DateTimeField(blank=True, null=True)),
-                ('last_sync_now_at', models.DateTimeField(blank=True, null=True)),
-                ('documents', models.PositiveIntegerField(default=0)),
-                ('added_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('box', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='agent_connections', to='mailbox.ebox')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "folder",
+                    models.CharField(
+                        choices=[("documents", "Documents"), ("purchases", "Purchases")],
+                        default="documents",
+                        max_length=10,
+                    ),
+                ),
+                ("agent_id", models.CharField(max_length=63)),
+                ("label", models.CharField(blank=True, max_length=100)),
+                ("credentials_sealed", models.BinaryField()),
+                ("shown_credentials", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Synchronisation on its way"),
+                            ("OK", "OK"),
+                            ("LOGIN_FAILED", "Login failed"),
+                            ("USER_ACTION_NEEDED", "Action needed on the provider's site"),
+                            ("VENDOR_DOWN", "Provider's site unavailable"),
+                            ("MAINTENANCE", "Agent in maintenance"),
+                            ("UNKNOWN_ERROR", "Unexpected error"),
+                        ],
+                        default="PENDING",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "user_action",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("accept-terms", "accept-terms"),
+                            ("change-password", "change-password"),
+                            ("two-factor", "two-factor"),
+                            ("contact-provider", "contact-provider"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("status_changed_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("error_detail", models.TextField(blank=True)),
+                ("cursor", models.TextField(blank=True)),
+                ("next_run_at", models.DateTimeField(blank=True, null=True)),
+                ("failures", models.PositiveIntegerField(default=0)),
+                ("claimed_by", models.CharField(blank=True, max_length=32)),
+                ("claim_expires_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_success_at", models.DateTimeField(blank=True, null=True)),
+                ("last_sync_now_at", models.DateTimeField(blank=True, null=True)),
+                ("documents", models.PositiveIntegerField(default=0)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "box",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="agent_connections",
+                        to="mailbox.ebox",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RemoteItem',
+            name="RemoteItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('remote_id', models.CharField(max_length=500)),
-                ('sha256', models.CharField(max_length=64)),
-                ('duplicate', models.BooleanField(default=False)),
-                ('facts', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='agents.connection')),
-                ('message', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='mailbox.message')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("remote_id", models.CharField(max_length=500)),
+                ("sha256", models.CharField(max_length=64)),
+                ("duplicate", models.BooleanField(default=False)),
+                ("facts", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="agents.connection",
+                    ),
+                ),
+                (
+                    "message",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="mailbox.message",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SyncRun',
+            name="SyncRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('trigger', models.CharField(choices=[('first', 'First synchronisation'), ('schedule', 'Scheduled'), ('sync-now', 'Sync now'), ('person', "After the person's action")], default='schedule', max_length=10)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('found', models.PositiveIntegerField(default=0)),
-                ('new', models.PositiveIntegerField(default=0)),
-                ('status', models.CharField(choices=[('RUNNING', 'Running'), ('INTERRUPTED', 'Interrupted'), ('OK', 'OK'), ('LOGIN_FAILED', 'Login failed'), ('USER_ACTION_NEEDED', "Action needed on the provider's site"), ('VENDOR_DOWN', "Provider's site unavailable"), ('UNKNOWN_ERROR', 'Unexpected error')], default='RUNNING', max_length=20)),
-                ('error', models.TextField(blank=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='agents.connection')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("first", "First synchronisation"),
+                            ("schedule", "Scheduled"),
+                            ("sync-now", "Sync now"),
+                            ("person", "After the person's action"),
+                        ],
+                        default="schedule",
+                        max_length=10,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("found", models.PositiveIntegerField(default=0)),
+                ("new", models.PositiveIntegerField(default=0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("RUNNING", "Running"),
+                            ("INTERRUPTED", "Interrupted"),
+                            ("OK", "OK"),
+                            ("LOGIN_FAILED", "Login failed"),
+                            ("USER_ACTION_NEEDED", "Action needed on the provider's site"),
+                            ("VENDOR_DOWN", "Provider's site unavailable"),
+                            ("UNKNOWN_ERROR", "Unexpected error"),
+                        ],
+                        default="RUNNING",
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="agents.connection",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SupportReport',
+            name="SupportReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agent_id', models.CharField(max_length=63)),
-                ('status', models.CharField(choices=[('PENDING', 'Synchronisation on its way'), ('OK', 'OK'), ('LOGIN_FAILED', 'Login failed'), ('USER_ACTION_NEEDED', "Action needed on the provider's site"), ('VENDOR_DOWN', "Provider's site unavailable"), ('MAINTENANCE', 'Agent in maintenance'), ('UNKNOWN_ERROR', 'Unexpected error')], max_length=20)),
-                ('details', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='support_reports', to='agents.connection')),
-                ('reported_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='agents.syncrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("agent_id", models.CharField(max_length=63)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("PENDING", "Synchronisation on its way"),
+                            ("OK", "OK"),
+                            ("LOGIN_FAILED", "Login failed"),
+                            ("USER_ACTION_NEEDED", "Action needed on the provider's site"),
+                            ("VENDOR_DOWN", "Provider's site unavailable"),
+                            ("MAINTENANCE", "Agent in maintenance"),
+                            ("UNKNOWN_ERROR", "Unexpected error"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("details", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "connection",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="support_reports",
+                        to="agents.connection",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="agents.syncrun",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AgentSuggestion',
+            name="AgentSuggestion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider_name', models.CharField(max_length=200)),
-                ('website', models.URLField(blank=True, max_length=500)),
-                ('comment', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('suggested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("provider_name", models.CharField(max_length=200)),
+                ("website", models.URLField(blank=True, max_length=500)),
+                ("comment", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "suggested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['-created_at'], name='agents_suggestions')],
+                "indexes": [models.Index(fields=["-created_at"], name="agents_suggestions")],
             },
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(condition=models.Q(('next_run_at__isnull', False)), fields=['next_run_at'], name='agents_due'),
+            model_name="connection",
+            index=models.Index(
+                condition=models.Q(("next_run_at__isnull", False)), fields=["next_run_at"], name="agents_due"
+            ),
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(fields=['agent_id', 'claim_expires_at'], name='agents_of_agent'),
+            model_name="connection",
+            index=models.Index(fields=["agent_id", "claim_expires_at"], name="agents_of_agent"),
         ),
         migrations.AddIndex(
-            model_name='connection',
-            index=models.Index(fields=['box', 'folder', 'created_at'], name='agents_of_space'),
+            model_name="connection",
+            index=models.Index(fields=["box", "folder", "created_at"], name="agents_of_space"),
         ),
         migrations.AddConstraint(
-            model_name='remoteitem',
-            constraint=models.UniqueConstraint(fields=('connection', 'remote_id'), name='agents_item_once_per_connection'),
+            model_name="remoteitem",
+            constraint=models.UniqueConstraint(
+                fields=("connection", "remote_id"), name="agents_item_once_per_connection"
+            ),
         ),
         migrations.AddIndex(
-            model_name='syncrun',
-            index=models.Index(fields=['connection', '-started_at', '-id'], name='agents_runs_of_connection'),
+            model_name="syncrun",
+            index=models.Index(fields=["connection", "-started_at", "-id"], name="agents_runs_of_connection"),
         ),
         migrations.AddIndex(
-            model_name='supportreport',
-            index=models.Index(condition=models.Q(('resolved_at__isnull', True)), fields=['-created_at'], name='agents_open_reports'),
+            model_name="supportreport",
+            index=models.Index(
+                condition=models.Q(("resolved_at__isnull", True)),
+                fields=["-created_at"],
+                name="agents_open_reports",
+            ),
         ),
         migrations.AddIndex(
-            model_name='supportreport',
-            index=models.Index(fields=['agent_id', '-created_at'], name='agents_reports_of_agent'),
+            model_name="supportreport",
+            index=models.Index(fields=["agent_id", "-created_at"], name="agents_reports_of_agent"),
         ),
     ]

@@ -11,6 +11,7 @@ from coffre.agents.models import Connection
 from coffre.agents.tests.fakes import LOGIN, PASSWORD, Shelf, ShelfAgent
 from coffre.audit.services import Actor
 from coffre.mailbox.tests.conftest import portal  # noqa: F401  (the fixture)
+from coffre.notifications.tests.conftest import world  # noqa: F401  (the fixture, with notification addresses)
 
 
 @pytest.fixture
@@ -29,11 +30,20 @@ def credentials(password: str = PASSWORD, **extra) -> dict:
     return {"login": LOGIN, "password": password, **extra}
 
 
-def add(world, name: str = "alice", *, box=None, folder: str = "documents", password: str = PASSWORD,
-        agent_id: str = ShelfAgent.id, label: str = "") -> Connection:
-    person = world.people[name]
+def add(
+    people,
+    name: str = "alice",
+    *,
+    box=None,
+    folder: str = "documents",
+    password: str = PASSWORD,
+    agent_id: str = ShelfAgent.id,
+    label: str = "",
+) -> Connection:
+    """A connection of ``name`` (a person of the portal ``people``) to the shelf agent, by the service."""
+    person = people.people[name]
     return services.add_connection(
-        person, box or world.ebox_a, folder, agent_id, credentials(password), actor=web(name), label=label
+        person, box or people.ebox_a, folder, agent_id, credentials(password), actor=web(name), label=label
     )
 
 

@@ -5,6 +5,7 @@ language, content-free."""
 
 import datetime as dt
 
+from coffre.accounts.models import Membership
 from coffre.agents import engine, services
 from coffre.agents.models import Connection, Status
 from coffre.agents.sdk import LoginFailed, UnknownAgentError, VendorDown
@@ -13,11 +14,10 @@ from coffre.agents.tests.fakes import LOGIN, PASSWORD
 from coffre.audit.services import Actor
 from coffre.events.models import Event, EventType
 from coffre.mailbox import services as mailbox
-from coffre.accounts.models import Membership
 from coffre.mailbox.models import Message, Origin
 from coffre.mailbox.services_spaces import personal_box
 from coffre.notifications import services_alerts
-from coffre.notifications.tests.conftest import A_ADDRESS, brussels, digests, night, world  # noqa: F401
+from coffre.notifications.tests.conftest import A_ADDRESS, brussels, digests, night
 from coffre.outbox.models import OutgoingMail
 
 MONDAY_10 = "2026-03-02 10:00"
@@ -50,7 +50,9 @@ def test_an_agents_documents_count_in_the_nightly_digest_until_read(world, shelf
     shelf.add(3)
     engine.sync(add(world).pk)
     first = Message.objects.filter(origin=Origin.AGENT).order_by("id").first()
-    mailbox.consult(first, Actor(kind="web", name="bob@example.be"), "web.message", main_content=True, details={})
+    mailbox.consult(
+        first, Actor(kind="web", name="bob@example.be"), "web.message", main_content=True, details={}
+    )
     read = Event.objects.get(event_type=EventType.READ_DOCUMENT)
     assert (read.message_id, read.in_feed) == (first.message_id, False)
     night(clock, "2026-03-03 02:00")
@@ -79,7 +81,9 @@ def test_each_change_to_an_error_status_is_told_once_content_free(world, shelf, 
     first, second = status_mails()  # VENDOR_DOWN once, then UNKNOWN_ERROR
     assert first.to_address == "alice@example.be" and first.key != second.key
     assert "Provider's site unavailable" in first.text and "Unexpected error" in second.text
-    assert "Shelf test agent" in first.text and "Office electricity" in first.text and "Alice & Co" in first.text
+    assert (
+        "Shelf test agent" in first.text and "Office electricity" in first.text and "Alice & Co" in first.text
+    )
     for mail in (first, second):
         assert "Shelf" not in mail.subject and "Alice" not in mail.subject
         for secret in (PASSWORD, LOGIN, "Bill 1", "503", "the page changed"):
@@ -112,7 +116,9 @@ def test_nobody_is_told_once_the_person_lost_access_to_the_space(world, shelf):
     assert status_mails() == []
 
 
-def test_the_person_who_replaced_the_credentials_is_not_told_of_a_change_that_did_not_happen(world, shelf, clock):
+def test_the_person_who_replaced_the_credentials_is_not_told_of_a_change_that_did_not_happen(
+    world, shelf, clock
+):
     shelf.login_error = LoginFailed()
     connection = add(world)
     engine.sync(connection.pk)

@@ -45,13 +45,18 @@ def test_support_reports_are_listed_without_credentials_and_resolved(portal, she
     text = run("reports")
     assert "no bills table" in text and PASSWORD not in text + run("reports", "--json")
     assert "resolved" in run("resolve", str(report.pk))
-    assert SupportReport.objects.get().resolved_at is not None and run("reports").strip() == "no open support report"
+    assert (
+        SupportReport.objects.get().resolved_at is not None
+        and run("reports").strip() == "no open support report"
+    )
     with pytest.raises(CommandError):
         run("resolve", str(report.pk))
 
 
 def test_suggestions_are_listed(portal):
-    services.suggest_agent(portal.people["bob"], "Proximus", website="https://www.proximus.be", actor=web("bob"))
+    services.suggest_agent(
+        portal.people["bob"], "Proximus", website="https://www.proximus.be", actor=web("bob")
+    )
     assert "Proximus" in run("suggestions")
 
 

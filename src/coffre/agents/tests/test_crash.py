@@ -42,6 +42,7 @@ def test_a_killed_worker_leaves_no_duplicate_and_no_loss(portal, shelf, isolated
         [sys.executable, "-c", WORKER, str(connection.pk), where],
         env=child_environment(COFFRE_BLOB_DIR=str(isolated_blob_storage)),
         capture_output=True,
+        check=False,
         text=True,
         timeout=120,
     )
@@ -60,7 +61,9 @@ def test_a_killed_worker_leaves_no_duplicate_and_no_loss(portal, shelf, isolated
         for subject in Message.objects.filter(origin=Origin.AGENT).values_list("subject", flat=True)
     )
     assert subjects == [f"Bill {number}" for number in range(1, 6)]
-    assert sorted(RemoteItem.objects.values_list("remote_id", flat=True)) == [f"bill-{n}" for n in range(1, 6)]
+    assert sorted(RemoteItem.objects.values_list("remote_id", flat=True)) == [
+        f"bill-{n}" for n in range(1, 6)
+    ]
     dead, resumed = SyncRun.objects.order_by("started_at", "id")
     assert (dead.status, dead.new) == (RunStatus.INTERRUPTED, 0) and dead.ended_at is not None
     assert (resumed.status, resumed.new) == (RunStatus.OK, 3)

@@ -46,7 +46,9 @@ def test_the_database_never_holds_the_password_in_clear(portal, shelf):
         assert PASSWORD not in repr(record.details)
 
 
-def test_a_secret_in_an_agents_error_never_reaches_the_logs_the_run_or_the_support_report(portal, shelf, caplog):
+def test_a_secret_in_an_agents_error_never_reaches_the_logs_the_run_or_the_support_report(
+    portal, shelf, caplog
+):
     shelf.add(1)
     # A careless agent puts the password and the login in its exception's message.
     shelf.download_errors["bill-1"] = RuntimeError(f"POST /login user={LOGIN} pass={PASSWORD} -> 500")
@@ -76,7 +78,9 @@ def test_a_password_is_taken_out_of_a_login_error_too(portal, shelf, caplog):
 
 def test_only_the_fields_that_are_not_secret_are_shown_again():
     agent = ShelfAgent()
-    values = credentials.validated(agent, {"login": f"  {LOGIN} ", "password": f" {PASSWORD} ", "contract": "42"})
+    values = credentials.validated(
+        agent, {"login": f"  {LOGIN} ", "password": f" {PASSWORD} ", "contract": "42"}
+    )
     assert values == {"login": LOGIN, "password": f" {PASSWORD} ", "contract": "42"}  # a password as typed
     assert credentials.shown(agent, values) == {"login": LOGIN, "contract": "42"}
     assert credentials.secret_values(agent, values) == [f" {PASSWORD} "]

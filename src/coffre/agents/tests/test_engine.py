@@ -29,8 +29,9 @@ def stored(connection: Connection) -> list[str]:
     """The subjects of the space's agent messages, oldest first."""
     return [
         next(iter(message.subject.values()))
-        for message in Message.objects.filter(ebox=connection.box, folder=connection.folder, origin=Origin.AGENT)
-        .order_by("id")
+        for message in Message.objects.filter(
+            ebox=connection.box, folder=connection.folder, origin=Origin.AGENT
+        ).order_by("id")
     ]
 
 
@@ -58,10 +59,17 @@ def test_a_first_sync_brings_every_document_into_the_space_once(portal, shelf, c
     assert attachment.main_content and attachment.blob.scope_id == portal.a.pk
     assert b"".join(store.open_verified(attachment.blob)) == shelf.items[0].content
     connection = fresh(connection)
-    assert (connection.status, connection.cursor, connection.documents, connection.failures) == (Status.OK, "3", 3, 0)
+    assert (connection.status, connection.cursor, connection.documents, connection.failures) == (
+        Status.OK,
+        "3",
+        3,
+        0,
+    )
     assert connection.claimed_by == "" and connection.claim_expires_at is None
     assert connection.last_success_at == clock.now()
-    assert connection.next_run_at == scheduling.next_regular_run(connection.pk, dt.timedelta(days=3), clock.now())
+    assert connection.next_run_at == scheduling.next_regular_run(
+        connection.pk, dt.timedelta(days=3), clock.now()
+    )
     run = SyncRun.objects.get(connection=connection)
     assert (run.trigger, run.status, run.found, run.new, run.error) == (Trigger.FIRST, RunStatus.OK, 3, 3, "")
     assert run.ended_at == clock.now()
@@ -73,15 +81,21 @@ def test_a_first_sync_brings_every_document_into_the_space_once(portal, shelf, c
 
 
 def test_a_document_brings_its_further_files_its_payment_and_its_expiry(portal, shelf, clock):
-    payment = PaymentFacts(amount=Decimal("99.90"), due_date=dt.date(2026, 2, 15), iban="BE71 0961 2345 6769",
-                           reference="+++090/9337/55493+++", direct_debit=True)
+    payment = PaymentFacts(
+        amount=Decimal("99.90"),
+        due_date=dt.date(2026, 2, 15),
+        iban="BE71 0961 2345 6769",
+        reference="+++090/9337/55493+++",
+        direct_debit=True,
+    )
     expiry = clock.now() + dt.timedelta(days=400)
-    (item,) = shelf.add(1, more=(("details.pdf", pdf("Details")),), payment=payment, expires_at=expiry)
+    shelf.add(1, more=(("details.pdf", pdf("Details")),), payment=payment, expires_at=expiry)
     connection = add(portal)
     engine.sync(connection.pk)
     message = Message.objects.get(origin=Origin.AGENT)
     assert [(a.file_name, a.main_content) for a in message.attachments.all()] == [
-        ("bill-1.pdf", True), ("details.pdf", False)
+        ("bill-1.pdf", True),
+        ("details.pdf", False),
     ]
     assert message.expiration_date == expiry
     assert message.payment_data.amount == Decimal("99.90") and message.payment_data.iban == "BE71096123456769"
@@ -107,8 +121,12 @@ def test_a_personal_box_gets_the_documents_of_its_owners_agent(portal, shelf):
     "where, error, status, user_action",
     [
         ("login", LoginFailed("the portal refused the login"), Status.LOGIN_FAILED, ""),
-        ("login", UserActionNeeded(UserAction.ACCEPT_TERMS, "terms page"), Status.USER_ACTION_NEEDED,
-         UserAction.ACCEPT_TERMS),
+        (
+            "login",
+            UserActionNeeded(UserAction.ACCEPT_TERMS, "terms page"),
+            Status.USER_ACTION_NEEDED,
+            UserAction.ACCEPT_TERMS,
+        ),
         ("list", UserActionNeeded(UserAction.TWO_FACTOR), Status.USER_ACTION_NEEDED, UserAction.TWO_FACTOR),
         ("login", VendorDown("503 Service Unavailable"), Status.VENDOR_DOWN, ""),
         ("download", VendorDown("timeout"), Status.VENDOR_DOWN, ""),
@@ -205,7 +223,11 @@ def test_a_login_failure_is_never_retried_until_the_credentials_are_replaced(por
     assert shelf.logins == 0 and SyncRun.objects.count() == 1
     services.replace_credentials(portal.people["alice"], connection.pk, credentials(), actor=web("alice"))
     connection = fresh(connection)
-    assert (connection.status, connection.next_run_at, connection.failures) == (Status.PENDING, clock.now(), 0)
+    assert (connection.status, connection.next_run_at, connection.failures) == (
+        Status.PENDING,
+        clock.now(),
+        0,
+    )
     assert engine.sync(connection.pk).status == Status.OK and stored(connection) == ["Bill 1"]
 
 
@@ -223,7 +245,9 @@ def test_an_action_on_the_providers_site_waits_until_the_person_says_it_is_done(
 
 
 @pytest.mark.parametrize("error", [VendorDown("503"), UnknownAgentError("odd page")])
-def test_a_provider_down_or_an_unknown_error_is_retried_with_growing_waits(portal, shelf, clock, settings, error):
+def test_a_provider_down_or_an_unknown_error_is_retried_with_growing_waits(
+    portal, shelf, clock, settings, error
+):
     settings.COFFRE_AGENTS_RETRY_MIN = 15 * 60
     settings.COFFRE_AGENTS_RETRY_MAX = 24 * 3600
     shelf.login_error = error
@@ -282,7 +306,9 @@ def test_the_same_content_under_another_id_or_already_in_the_space_is_stored_onc
     assert Blob.objects.filter(sha256=items["bill-1"].sha256).count() == 1
 
 
-@pytest.mark.parametrize("crash", [Crash(2, "download"), Crash(2, "list")], ids=["in a download", "between two"])
+@pytest.mark.parametrize(
+    "crash", [Crash(2, "download"), Crash(2, "list")], ids=["in a download", "between two"]
+)
 def test_a_worker_stopped_half_way_resumes_after_its_last_document(portal, shelf, crash):
     shelf.add(5)
     shelf.crash = crash
@@ -304,7 +330,9 @@ def stored_files(root) -> int:
     return sum(1 for path in root.rglob("*") if path.is_file())
 
 
-def test_a_stop_inside_a_documents_transaction_rolls_it_back_whole(portal, shelf, monkeypatch, isolated_blob_storage):
+def test_a_stop_inside_a_documents_transaction_rolls_it_back_whole(
+    portal, shelf, monkeypatch, isolated_blob_storage
+):
     shelf.add(3)
     connection = add(portal)
     real = filing.facts_of

@@ -23,7 +23,12 @@ def agent_of_a(world, shelf):  # noqa: F811
     Membership.objects.create(user=person, enterprise=enterprise, role=Role.MANAGER)
     shelf.add(2)
     return services.add_connection(
-        person, Ebox.objects.get(enterprise=enterprise), "documents", "test-shelf", credentials(), actor=web("paula")
+        person,
+        Ebox.objects.get(enterprise=enterprise),
+        "documents",
+        "test-shelf",
+        credentials(),
+        actor=web("paula"),
     )
 
 
@@ -31,7 +36,9 @@ def test_the_feed_lists_the_eboxs_messages_and_never_an_agents_documents(world, 
     published = world.publish_pdf()
     engine.sync(agent_of_a.pk)
     fetched = Message.objects.filter(origin=Origin.AGENT).first()
-    mailbox.consult(fetched, Actor(kind="web", name="paula@example.be"), "web.message", main_content=True, details={})
+    mailbox.consult(
+        fetched, Actor(kind="web", name="paula@example.be"), "web.message", main_content=True, details={}
+    )
     assert Event.objects.filter(in_feed=False).count() == 3  # two arrivals, one read: for the notifications
     items = feed_items(world.alice)
     assert [(item["eventData"]["eventType"], item["eventData"]["messageId"]) for item in items] == [

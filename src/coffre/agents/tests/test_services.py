@@ -3,6 +3,7 @@
 carl (collaborator of a firm with A in its portfolio), charlie (member of B)."""
 
 import datetime as dt
+from functools import partial
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -46,7 +47,9 @@ def test_adding_an_agent_seals_its_credentials_and_queues_its_first_sync_at_once
     with django_capture_on_commit_callbacks(execute=True):
         connection = add(portal, label="Office electricity")
     assert (connection.status, connection.next_run_at, connection.added_by) == (
-        Status.PENDING, clock.now(), portal.people["alice"]
+        Status.PENDING,
+        clock.now(),
+        portal.people["alice"],
     )
     assert connection.shown_credentials == {"login": "shelf-user@example.be"}  # never the password
     (task,) = DBTaskResult.objects.all()
@@ -70,7 +73,9 @@ def test_credentials_are_checked_against_the_agents_fields(portal, shelf):
     ]
     for values, fields in cases:
         with pytest.raises(CredentialsInvalid) as refused:
-            services.add_connection(alice, portal.ebox_a, "documents", "test-shelf", values, actor=web("alice"))
+            services.add_connection(
+                alice, portal.ebox_a, "documents", "test-shelf", values, actor=web("alice")
+            )
         assert set(refused.value.errors) == fields
         assert "x" not in str(refused.value) and "1234" not in str(refused.value)
     assert not Connection.objects.exists()
@@ -79,13 +84,18 @@ def test_credentials_are_checked_against_the_agents_fields(portal, shelf):
 def test_an_unknown_agent_or_space_is_refused(portal, shelf):
     alice = portal.people["alice"]
     with pytest.raises(services.AgentServiceError):
-        services.add_connection(alice, portal.ebox_a, "documents", "no-such-agent", credentials(), actor=web("a"))
+        services.add_connection(
+            alice, portal.ebox_a, "documents", "no-such-agent", credentials(), actor=web("a")
+        )
     with pytest.raises(services.AgentServiceError):
         add(portal, box=personal_box(alice), folder="purchases")  # My documents has one space
 
 
 def test_who_may_add_an_agent_to_a_space(portal, shelf):
-    got = {name: outcome(lambda name=name: add(portal, name)) for name in ("alice", "bob", "ann", "carl", "charlie")}
+    got = {
+        name: outcome(lambda name=name: add(portal, name))
+        for name in ("alice", "bob", "ann", "carl", "charlie")
+    }
     assert got == OUTCOMES[Action.MANAGE_AGENTS]
     bob_box = personal_box(portal.people["bob"])
     assert outcome(lambda: add(portal, "alice", box=bob_box)) == 404  # another person's My documents
@@ -115,11 +125,10 @@ def test_each_person_may_do_on_an_enterprises_agent_what_the_matrix_says(portal,
     for action, attempt in attempts(portal, connection).items():
         for name, expected in OUTCOMES[action].items():
             Connection.objects.filter(pk=connection.pk).update(last_sync_now_at=None)
-            assert outcome(lambda: attempt(name)) == expected, (action, name)
+            assert outcome(partial(attempt, name)) == expected, (action, name)
     for name, expected in OUTCOMES[Action.VIEW_AGENTS].items():
-        assert outcome(lambda: selectors.connections_of_space(portal.people[name], portal.ebox_a, "documents")) == (
-            expected
-        )
+        listing = partial(selectors.connections_of_space, portal.people[name], portal.ebox_a, "documents")
+        assert outcome(listing) == expected
 
 
 def test_a_member_of_another_enterprise_can_neither_see_nor_touch_an_agent(portal, shelf):
@@ -140,16 +149,18 @@ def test_an_agent_of_my_documents_is_its_owners_alone(portal, shelf):
     connection = add(portal, "bob", box=personal_box(portal.people["bob"]))
     for name in ("alice", "ann", "carl", "charlie"):
         for attempt in attempts(portal, connection).values():
-            assert outcome(lambda attempt=attempt, name=name: attempt(name)) == 404
+            assert outcome(partial(attempt, name)) == 404
     for attempt in attempts(portal, connection).values():
-        assert outcome(lambda attempt=attempt: attempt("bob")) == "ok"
+        assert outcome(partial(attempt, "bob")) == "ok"
     services.remove_connection(portal.people["bob"], connection.pk, actor=web("bob"))
 
 
 # --- the person's actions ---------------------------------------------------------------------------
 
 
-def test_sync_now_is_limited_per_connection(portal, shelf, clock, settings, django_capture_on_commit_callbacks):
+def test_sync_now_is_limited_per_connection(
+    portal, shelf, clock, settings, django_capture_on_commit_callbacks
+):
     settings.COFFRE_AGENTS_SYNC_NOW_INTERVAL = 15 * 60
     connection = add(portal)
     engine.sync(connection.pk)
@@ -215,7 +226,8 @@ def test_maintenance_is_an_operators_audited_switch(portal, shelf):
     assert not services.set_maintenance("test-shelf", True, actor=web("operator"))
     assert services.set_maintenance("test-shelf", False, actor=web("operator"))
     assert [r.action for r in AuditRecord.objects.filter(action__startswith="agents.maintenance")] == [
-        "agents.maintenance.on", "agents.maintenance.off"
+        "agents.maintenance.on",
+        "agents.maintenance.off",
     ]
     with pytest.raises(services.AgentServiceError):
         services.set_maintenance("no-such-agent", True, actor=web("operator"))

@@ -113,7 +113,9 @@ class Command(BaseCommand):
             }
             for item in selectors.suggestions()
         ]
-        lines = [f"{row['created_at']}  {row['provider_name']}  {row['website']}  {row['comment']}" for row in rows]
+        lines = [
+            f"{row['created_at']}  {row['provider_name']}  {row['website']}  {row['comment']}" for row in rows
+        ]
         emit(self, rows, as_json, "\n".join(lines) or "no suggestion")
 
     def _sync(self, connection_id, as_json, **_):
