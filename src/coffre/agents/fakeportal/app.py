@@ -192,9 +192,10 @@ class FakePortal:
             )
         return self._page(request, "Énergie Demo", body)
 
-    def _login_form(self, request: PortalRequest, error: str = "", status: int = 200) -> PortalResponse:
+    def _login_form(self, request: PortalRequest, error: str = "", status: int = 200,
+                    kind: str = "login-error") -> PortalResponse:
         nonce = secrets.token_urlsafe(16)
-        alert = f'<p class="login-error" role="alert">{html.escape(error)}</p>' if error else ""
+        alert = f'<p class="{kind}" role="alert">{html.escape(error)}</p>' if error else ""
         body = (
             f"{alert}"
             f'<form id="login" method="post" action="{_url(request, "/login")}">'
@@ -213,7 +214,8 @@ class FakePortal:
         if request.method != "POST":
             return self._login_form(request)
         if not self._token_ok(request, request.cookies.get(FORM_COOKIE, "")):
-            return self._login_form(request, "Le formulaire a expiré, veuillez réessayer.", status=403)
+            return self._login_form(request, "Le formulaire a expiré, veuillez réessayer.", status=403,
+                                    kind="form-error")
         account = self.state.account(request.form.get("username", ""))
         if account is not None and account.mode == "maintenance":
             return self._maintenance()
