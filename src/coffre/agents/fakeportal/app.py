@@ -18,6 +18,7 @@ import hmac
 import html
 import json
 import secrets
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -97,6 +98,9 @@ class FakePortal:
 
     def __init__(self, state: PortalState):
         self.state = state
+        # What was asked, e.g. "GET /account/bills?page=2" (paths and page numbers only): the tests
+        # read it to see how far an agent walked.
+        self.requests: deque[str] = deque(maxlen=10000)
 
     # --- WSGI ---
 
@@ -111,6 +115,8 @@ class FakePortal:
     # --- routing ---
 
     def handle(self, request: PortalRequest) -> PortalResponse:
+        page = f"?page={request.query['page']}" if "page" in request.query else ""
+        self.requests.append(f"{request.method} {request.path}{page}")
         if self.state.is_in_maintenance():
             return self._maintenance()
         path = request.path.rstrip("/") or "/"

@@ -35,18 +35,20 @@ class RunningPortal:
     url: str  # e.g. http://127.0.0.1:41234/
     state: PortalState
     port: int
+    portal: FakePortal
 
 
 @contextmanager
 def serve(state: PortalState | None = None, host: str = "127.0.0.1") -> Iterator[RunningPortal]:
     state = state or PortalState()
-    server = make_server(host, 0, FakePortal(state), server_class=_ThreadingServer,
+    portal = FakePortal(state)
+    server = make_server(host, 0, portal, server_class=_ThreadingServer,
                          handler_class=_QuietHandler)
     thread = threading.Thread(target=server.serve_forever, name="fake-portal", daemon=True)
     thread.start()
     port = server.server_address[1]
     try:
-        yield RunningPortal(url=f"http://{host}:{port}/", state=state, port=port)
+        yield RunningPortal(url=f"http://{host}:{port}/", state=state, port=port, portal=portal)
     finally:
         server.shutdown()
         server.server_close()
