@@ -44,7 +44,7 @@ def serve(state: PortalState | None = None, host: str = "127.0.0.1") -> Iterator
     portal = FakePortal(state)
     server = make_server(host, 0, portal, server_class=_ThreadingServer,
                          handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, name="fake-portal", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="fake-portal", daemon=True)
     thread.start()
     port = server.server_address[1]
     try:
