@@ -241,10 +241,10 @@ class FakePortal:
         if stage != "two-factor":
             return self._redirect(request, "/account/bills")
         seed = request.cookies.get(SESSION_COOKIE, "")
-        if request.method == "POST" and self._token_ok(request, seed):
-            if request.form.get("code") == TWO_FACTOR_CODE:
-                return self._redirect(request, "/account/bills",
-                                      cookies=[self._session_cookie(request, account.login, "in")])
+        posted = request.method == "POST" and self._token_ok(request, seed)
+        if posted and request.form.get("code") == TWO_FACTOR_CODE:
+            return self._redirect(request, "/account/bills",
+                                  cookies=[self._session_cookie(request, account.login, "in")])
         return self._stage_page(request, account, stage)
 
     def _stage_page(self, request: PortalRequest, account: Account, stage: str) -> PortalResponse:

@@ -456,8 +456,8 @@ _EXTENSIONS = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".j
 def _file_name(response: httpx.Response, remote_id: str, media_type: str) -> str:
     """The name the provider gives (Content-Disposition, else the URL's last segment), made safe."""
     disposition = response.headers.get("content-disposition", "")
-    found = re.search(r"filename\*\s*=\s*UTF-8''([^;]+)", disposition, re.I) or re.search(
-        r'filename\s*=\s*"?([^";]+)"?', disposition, re.I
+    found = re.search(r"filename\*\s*=\s*UTF-8''([^;]+)", disposition, re.IGNORECASE) or re.search(
+        r'filename\s*=\s*"?([^";]+)"?', disposition, re.IGNORECASE
     )
     name = unquote(found.group(1)) if found else unquote(response.url.path.rsplit("/", 1)[-1])
     name = re.sub(r"[\x00-\x1f\x7f/\\:*?\"<>|]+", "_", name.rsplit("/", 1)[-1]).strip(" ._")[:120]

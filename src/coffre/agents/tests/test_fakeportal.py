@@ -23,7 +23,7 @@ from coffre.testing.live import GunicornServer
 def test_belgian_amounts():
     assert belgian_amount(Decimal("1234.56")) == "1.234,56\u00a0€"
     assert belgian_amount(Decimal("12.5")) == "12,50\u00a0€"
-    assert belgian_amount(Decimal("1234567")) == "1.234.567,00\u00a0€"
+    assert belgian_amount(Decimal(1234567)) == "1.234.567,00\u00a0€"
 
 
 def test_a_file_backed_state_is_shared_by_every_process_that_opens_it(tmp_path):

@@ -116,7 +116,7 @@ def test_cursor_keeps_the_ids_of_its_day():
         ("-3,20", "comma", Decimal("-3.20")),
         ("12.50", "point", Decimal("12.50")),
         ("1,234.50 EUR", "point", Decimal("1234.50")),
-        ("7", "point", Decimal("7")),
+        ("7", "point", Decimal(7)),
     ],
 )
 def test_amounts_read_with_a_decimal_comma_or_point(text, decimal, expected):
