@@ -91,6 +91,23 @@ def test_each_documents_cursor_resumes_after_it(energy):
     assert [item.remote_id for item in resumed] == [item.remote_id for item in documents[10:]]
 
 
+def test_oldest_first_portals_are_read_to_their_last_page(energy, portal, tmp_path):
+    agent = variant(tmp_path, lambda data: data["documents"].update(order="oldest-first"))
+    documents, _ = sync(agent, alice())
+    portal.state.add_bill(ALICE)
+    portal.portal.requests.clear()
+    again, _ = sync(agent, alice(), documents[-1].cursor)
+    assert [item.remote_id for item in again] == ["F000026"]
+    assert "GET /account/bills?page=3" in portal.portal.requests
+
+
+def test_no_more_pages_than_max_pages_are_read(energy, portal, tmp_path):
+    agent = variant(tmp_path, lambda data: data["documents"]["pagination"].update(max_pages=2))
+    documents, _ = sync(agent, alice())
+    assert [item.remote_id for item in documents] == [f"F{n:06d}" for n in range(6, 26)]
+    assert "GET /account/bills?page=3" not in portal.portal.requests
+
+
 def test_a_cursor_that_is_not_a_portal_cursor_lists_everything(energy, caplog):
     documents, _ = sync(energy, alice(), "not a cursor")
     assert len(documents) == 25
@@ -202,6 +219,12 @@ def test_maintenance_in_the_middle_of_a_sync_is_vendor_down(energy, portal):
         portal.state.set_maintenance(True)
         with pytest.raises(VendorDown, match="HTTP 503"):
             energy.download(session, documents[0])
+
+
+def test_a_maintenance_page_served_with_200_is_vendor_down(energy, tmp_path):
+    agent = variant(tmp_path, lambda data: data.update(vendor_down={"text": "Mot de passe"}))
+    with pytest.raises(VendorDown, match="^/login: the provider's maintenance page$"):
+        sync(agent, alice())
 
 
 def test_a_closed_port_is_vendor_down(settings):
