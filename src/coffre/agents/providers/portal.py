@@ -14,6 +14,7 @@ path and what was missing; never a credential, a query string or the page's cont
 go only to the portal's own site (and its ``extra_hosts``), redirects included.
 """
 
+import codecs
 import json
 import logging
 import re
@@ -177,7 +178,7 @@ class _Browser:
     def page(self, method: str, url: str, data: dict | None = None) -> Page:
         with self.request(method, url, data) as response:
             body = read_limited(response, MAX_PAGE_BYTES, "page")
-            kind, encoding = _media_type(response), response.encoding or "utf-8"
+            kind, encoding = _media_type(response), _encoding(response, body)
             status, final = response.status_code, response.url
         if kind not in ("text/html", "application/xhtml+xml", ""):
             raise UnknownAgentError(f"{method} {final.path}: a {kind} came instead of a web page")
@@ -197,6 +198,18 @@ class _Browser:
 
 def _default_port(scheme: str) -> int:
     return 443 if scheme == "https" else 80
+
+
+def _encoding(response: httpx.Response, body: bytes) -> str:
+    """The page's charset: the Content-Type's, else its <meta charset>, else UTF-8."""
+    declared = response.charset_encoding
+    if not declared:
+        found = re.search(rb"""<meta[^>]+charset=["']?([A-Za-z0-9_-]+)""", body[:4096], re.IGNORECASE)
+        declared = found.group(1).decode("ascii") if found else ""
+    try:
+        return codecs.lookup(declared).name if declared else "utf-8"
+    except LookupError:
+        return "utf-8"
 
 
 def _media_type(response: httpx.Response) -> str:

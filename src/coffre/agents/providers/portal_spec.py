@@ -27,6 +27,14 @@ _FREQUENCY = re.compile(r"^(\d+)\s*(h|hours?|d|days?|w|weeks?)$")
 _FREQUENCY_UNITS = {"h": timedelta(hours=1), "d": timedelta(days=1), "w": timedelta(weeks=1)}
 _FREQUENCY_WORDS = {"daily": timedelta(days=1), "weekly": timedelta(weeks=1), "monthly": timedelta(days=30)}
 _EMPTY_TREE = LexborHTMLParser("<html><body></body></html>")
+# Labels descriptions commonly use, here so that makemessages extracts them: a credential's label
+# is an English msgid, translated when shown if the catalogs have it.
+COMMON_LABELS = (
+    gettext_lazy("Login"),
+    gettext_lazy("Password"),
+    gettext_lazy("E-mail address"),
+    gettext_lazy("Customer number"),
+)
 
 
 class PortalSpecError(ValueError):

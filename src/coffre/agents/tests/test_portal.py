@@ -8,9 +8,10 @@ import logging
 from datetime import date
 from decimal import Decimal
 
+import httpx
 import pytest
 
-from coffre.agents.providers.portal import Cursor, parse_amount
+from coffre.agents.providers.portal import Cursor, _encoding, parse_amount
 from coffre.agents.sdk import (
     LoginFailed,
     RemoteDocument,
@@ -144,6 +145,19 @@ def test_amounts_read_with_a_decimal_comma_or_point(text, decimal, expected):
 def test_what_is_not_an_amount_is_refused(text, decimal):
     with pytest.raises(ValueError):
         parse_amount(text, decimal)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expected"),
+    [
+        ("text/html", b'<html><head><meta charset="ISO-8859-1"></head>', "iso8859-1"),
+        ("text/html; charset=windows-1252", b'<meta charset="utf-8">', "cp1252"),
+        ("text/html", b"<html>caf\xc3\xa9</html>", "utf-8"),
+        ("text/html", b'<meta charset="no-such-charset">', "utf-8"),
+    ],
+)
+def test_a_page_is_read_in_its_declared_charset(content_type, body, expected):
+    assert _encoding(httpx.Response(200, headers={"content-type": content_type}), body) == expected
 
 
 # --- LOGIN_FAILED ---

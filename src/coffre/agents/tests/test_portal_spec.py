@@ -147,7 +147,7 @@ def test_frequencies_in_words(tmp_path, text, expected):
 
 def test_the_example_of_the_documentation_is_a_valid_description(tmp_path):
     guide = Path(__file__).resolve().parents[4] / "docs" / "agents-portal.md"
-    example = re.search(r"```yaml\n(.*?)```", guide.read_text(encoding="utf-8"), re.S).group(1)
+    example = re.search(r"```yaml\n(.*?)```", guide.read_text(encoding="utf-8"), re.DOTALL).group(1)
     (tmp_path / "demo-energy.yaml").write_text(example, encoding="utf-8")
     spec = load_spec(tmp_path / "demo-energy.yaml")
     assert spec.documents.next_page == "a[rel=next]" and spec.login.hidden_fields == ("csrf_token",)
