@@ -39,7 +39,7 @@ run: install
 	$(BIN)/coffre migrate --noinput
 	$(BIN)/coffre collectstatic --noinput
 	$(BIN)/coffre demo
-	exec $(BIN)/coffre run
+	COFFRE_DEMO_PORTAL=$${COFFRE_DEMO_PORTAL:-true} exec $(BIN)/coffre run  # the demo's fake provider portal
 
 # The browser tests drive Debian's chromium (Playwright cannot download its own browsers here).
 browser:

@@ -198,6 +198,10 @@ COFFRE_RETIRED_MASTER_KEYS = env_list("COFFRE_RETIRED_MASTER_KEYS", [])
 COFFRE_BLOB_FSYNC = env_bool("COFFRE_BLOB_FSYNC", True)
 # `make bench` mounts its bare upload endpoint (coffre.core.bench) when set; never in production.
 COFFRE_BENCH = env_bool("COFFRE_BENCH", False)
+# The demo's fake provider portal "Énergie Demo" (coffre.agents.fakeportal) under /demo-portal/,
+# and the address its agent (agents/providers/portals/demo-energy.yaml) logs in to; never in production.
+COFFRE_DEMO_PORTAL = env_bool("COFFRE_DEMO_PORTAL", False)
+COFFRE_DEMO_PORTAL_URL = env_str("COFFRE_DEMO_PORTAL_URL", "http://127.0.0.1:8000/demo-portal/")
 
 TASKS = {
     "default": {

@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from coffre.accounts.views import home
+from coffre.agents.fakeportal.views import demo_portal
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -15,6 +16,8 @@ urlpatterns = [
     path("e/<str:cbe>/", include("coffre.mailbox.urls")),
     path("operator/", include("coffre.outbox.urls")),
     path("", include("coffre.notifications.urls")),
+    # The demo's fake provider portal: answers 404 unless COFFRE_DEMO_PORTAL is on.
+    re_path(r"^demo-portal/(?P<path>.*)$", demo_portal, name="demo_portal"),
 ]
 
 if settings.COFFRE_BENCH:  # `make bench` only: the bare upload endpoint it compares publication to

@@ -7,9 +7,12 @@ is the catalog page's search (name, provider and category, accents and case igno
 
 import unicodedata
 
+from coffre.agents.providers.portal import portal_agent
 from coffre.agents.sdk import Agent, Category
 
-AGENTS: tuple[Agent, ...] = ()
+AGENTS: tuple[Agent, ...] = (
+    portal_agent("demo-energy"),  # the demo's fake provider portal (coffre.agents.fakeportal)
+)
 
 
 class UnknownAgent(LookupError):
