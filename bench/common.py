@@ -197,11 +197,7 @@ class Server:
 
     def pids(self) -> list[int]:
         """The arbiter and its workers (for CPU accounting)."""
-        pids = [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists():
-            pids += [int(pid) for pid in children.read_text().split()]
-        return pids
+        return with_children(self.process.pid)
 
     def cpu_seconds(self) -> float:
         return sum(process_cpu_seconds(pid) for pid in self.pids())
@@ -209,6 +205,12 @@ class Server:
     def __exit__(self, *exc) -> None:
         stop_process(self.process)
         self._log.close()
+
+
+def with_children(pid: int) -> list[int]:
+    """A process and its children (gunicorn's workers, the forked SMTP server processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(child) for child in children.read_text().split())] if children.exists() else [pid]
 
 
 def process_cpu_seconds(pid: int) -> float:

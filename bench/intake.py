@@ -30,6 +30,7 @@ from common import (
     phase_env,
     process_cpu_seconds,
     stop_process,
+    with_children,
 )
 
 SENDER_DOMAIN = "fournisseur.example"
@@ -59,7 +60,8 @@ class SmtpServer:
         return self
 
     def cpu_seconds(self) -> float:
-        return process_cpu_seconds(self.process.pid)
+        """The server's processes: the first and those it forked."""
+        return sum(process_cpu_seconds(pid) for pid in with_children(self.process.pid))
 
     def __exit__(self, *exc) -> None:
         stop_process(self.process)
