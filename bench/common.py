@@ -58,6 +58,26 @@ def latency_summary(seconds: list[float]) -> dict:
     }
 
 
+def closed_loop(workers: list, measure_from: float, stop_at: float, records: list) -> tuple[list, float, float]:
+    """Run the load's ``workers`` (one thread each) to the end; ``records`` are the
+    ``(sent, latency, outcome)`` they appended. Returns the records sent inside the measured window,
+    the window (stretched to the last answer of a request still running at its end) and the CPU
+    seconds this process used."""
+    import threading
+
+    threads = [threading.Thread(target=worker) for worker in workers]
+    cpu_before = os.times()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    cpu_after = os.times()
+    measured = [record for record in records if record[0] >= measure_from]
+    window = max(stop_at, max((sent + latency for sent, latency, _ in measured), default=stop_at)) - measure_from
+    cpu = (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system)
+    return measured, window, cpu
+
+
 def busy_cpu_seconds() -> float:
     """CPU time the whole machine has spent busy (every process, every core): the machine is
     shared, so each figure is reported with the CPU that other processes used meanwhile."""
@@ -177,32 +197,40 @@ class Server:
 
     def pids(self) -> list[int]:
         """The arbiter and its workers (for CPU accounting)."""
-        pids = [self.process.pid]
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        if children.exists():
-            pids += [int(pid) for pid in children.read_text().split()]
-        return pids
+        return with_children(self.process.pid)
 
     def cpu_seconds(self) -> float:
-        total = 0.0
-        ticks = os.sysconf("SC_CLK_TCK")
-        for pid in self.pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
-        return total
+        return sum(process_cpu_seconds(pid) for pid in self.pids())
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()
+
+
+def with_children(pid: int) -> list[int]:
+    """A process and its children (gunicorn's workers, the forked SMTP server processes)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    return [pid, *(int(child) for child in children.read_text().split())] if children.exists() else [pid]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) a process has used; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def stop_process(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL after 30 s."""
+    if process and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def run_loadgen(plan: dict, work_dir: Path) -> dict:

@@ -14,13 +14,24 @@ Every mail must be accepted with "stored" (250 2.0.0 ... stored); the bench stop
 answer, and checks at the end that every accepted mail is a document of the space.
 """
 
-import os
 import subprocess
 import time
 from pathlib import Path
 
 from coffre.testing.dns import DnsServer
-from common import BENCH_DIR, PYTHON, ROOT, busy_cpu_seconds, free_port, latency_summary, log, phase_env
+from common import (
+    BENCH_DIR,
+    PYTHON,
+    ROOT,
+    busy_cpu_seconds,
+    free_port,
+    latency_summary,
+    log,
+    phase_env,
+    process_cpu_seconds,
+    stop_process,
+    with_children,
+)
 
 SENDER_DOMAIN = "fournisseur.example"
 
@@ -49,17 +60,11 @@ class SmtpServer:
         return self
 
     def cpu_seconds(self) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """The server's processes: the first and those it forked."""
+        return sum(process_cpu_seconds(pid) for pid in with_children(self.process.pid))
 
     def __exit__(self, *exc) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process)
         self._log.close()
 
 

@@ -1,7 +1,8 @@
 """The SMTP server of the intake phase: Coffre's own (``coffre.smtpd.server``), in a process of its own.
 
 ``intake_server.py --mode intake|discard --port PORT`` (run by ``bench/intake.py`` with Django
-pointed at the phase's var directory) prints ``ready <recipient>`` and serves until SIGTERM:
+pointed at the phase's var directory) prints ``ready <recipient>`` and serves until SIGTERM, as
+``coffre smtpd`` does (``coffre.smtpd.server.serve``: ``COFFRE_SMTPD_PROCESSES`` processes):
 
 - ``intake``: Coffre's real routes (``coffre.smtpd.routes.ROUTES``), as ``coffre smtpd`` runs
   them. The recipient is the intake address of the "Documents" space of an enterprise created
@@ -14,9 +15,7 @@ pointed at the phase's var directory) prints ``ready <recipient>`` and serves un
 """
 
 import argparse
-import asyncio
 import os
-import signal
 from pathlib import Path
 
 import common
@@ -69,25 +68,19 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     common.setup_django(Path(os.environ["COFFRE_VAR_DIR"]))
+    from django.db import connections
+
     from coffre.smtpd.routes import ROUTES
-    from coffre.smtpd.server import Handler, start_server, stop_server
+    from coffre.smtpd.server import serve
 
-    routes = ROUTES if args.mode == "intake" else [DiscardRoute()]
     recipient = space_address()
-
-    async def serve() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-        loop.add_signal_handler(signal.SIGINT, stop.set)
-        server = await start_server(
-            Handler(routes=routes, max_recipients=5), host="127.0.0.1", port=args.port
-        )
-        print(f"ready {recipient}", flush=True)
-        await stop.wait()
-        await stop_server(server)
-
-    asyncio.run(serve())
+    connections.close_all()  # before the server processes are forked
+    serve(
+        "127.0.0.1",
+        args.port,
+        routes=ROUTES if args.mode == "intake" else [DiscardRoute()],
+        on_ready=lambda server: print(f"ready {recipient}", flush=True),
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ result reports (``client_cpu_s``), so a reader can see that the server was not s
 """
 
 import base64
+import functools
 import hashlib
 import http.client
 import json
@@ -26,6 +27,8 @@ import sys
 import threading
 import time
 from urllib.parse import urlsplit
+
+from common import closed_loop
 
 BOUNDARY = "----coffre-bench-7d3f9a1c"
 
@@ -114,19 +117,8 @@ def publish(plan: dict) -> dict:
                 if status != 201 and len(errors) < 5:
                     errors.append(f"{status} {answer[:300]!r}")
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(plan["connections"])]
-    cpu_before = os.times()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    cpu_after = os.times()
-    # Requests sent inside the window; those still running at its end finish after it, so the
-    # window is stretched to the last of their answers.
-    measured = [record for record in records if record[0] >= measure_from]
-    window = (
-        max(stop_at, max((sent + latency for sent, latency, _ in measured), default=stop_at)) - measure_from
-    )
+    workers = [functools.partial(worker, seed) for seed in range(plan["connections"])]
+    measured, window, client_cpu_s = closed_loop(workers, measure_from, stop_at, records)
     statuses: dict[str, int] = {}
     for _, _, status in measured:
         statuses[str(status)] = statuses.get(str(status), 0) + 1
@@ -139,7 +131,7 @@ def publish(plan: dict) -> dict:
         "latencies": ok,
         "statuses": statuses,
         "errors": errors,
-        "client_cpu_s": (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system),
+        "client_cpu_s": client_cpu_s,
         "body_bytes": len(template),
     }
 

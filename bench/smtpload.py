@@ -8,11 +8,12 @@ clients send attachments). Latency runs from MAIL FROM to the 250 that accepts t
 
 import base64
 import json
-import os
 import smtplib
 import sys
 import threading
 import time
+
+from common import closed_loop
 
 HEAD = (
     "From: Fournisseur <factures@fournisseur.example>\r\n"
@@ -82,17 +83,7 @@ def run(plan: dict) -> dict:
             except smtplib.SMTPException:
                 session.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(plan["connections"])]
-    cpu_before = os.times()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    cpu_after = os.times()
-    measured = [record for record in records if record[0] >= measure_from]
-    window = (
-        max(stop_at, max((sent + latency for sent, latency, _ in measured), default=stop_at)) - measure_from
-    )
+    measured, window, client_cpu_s = closed_loop([worker] * plan["connections"], measure_from, stop_at, records)
     accepted = [latency for _, latency, ok in measured if ok]
     return {
         "accepted": len(accepted),
@@ -104,7 +95,7 @@ def run(plan: dict) -> dict:
         "latencies": accepted,
         "errors": errors,
         "mail_bytes": sizes[0] if sizes else 0,
-        "client_cpu_s": (cpu_after.user + cpu_after.system) - (cpu_before.user + cpu_before.system),
+        "client_cpu_s": client_cpu_s,
     }
 
 

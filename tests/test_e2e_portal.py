@@ -195,7 +195,7 @@ def log_in(tab: BrowserPage, email: str, *, secret: str | None = None) -> None:
         tab.page.get_by_role("heading", name="Two-factor authentication").wait_for()
         tab.page.locator("main").get_by_label("Code").fill(code_from(secret))
         tab.page.get_by_role("button", name="Verify").click()
-    tab.page.wait_for_load_state()
+    tab.page.wait_for_url(lambda url: "/accounts/login/" not in url and "/two-factor/verify/" not in url)
 
 
 def open_person_menu(tab: BrowserPage, entry: str) -> None:

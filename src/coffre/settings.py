@@ -4,6 +4,7 @@ Every setting has an embedded default that works on one machine without any othe
 SQLite in WAL mode under ./var/, blobs under ./var/blobs/, tasks in the database.
 """
 
+import os
 import secrets
 from pathlib import Path
 
@@ -361,6 +362,7 @@ COFFRE_SMTPD_HOSTNAME = env_str("COFFRE_SMTPD_HOSTNAME", "") or COFFRE_BOUNCE_DO
 COFFRE_SMTPD_MAX_MESSAGE_SIZE = env_size("COFFRE_SMTPD_MAX_MESSAGE_SIZE", 25 * 1024 * 1024)
 COFFRE_SMTPD_MAX_RECIPIENTS = env_int("COFFRE_SMTPD_MAX_RECIPIENTS", 20, minimum=1)
 COFFRE_SMTPD_THREADS = env_int("COFFRE_SMTPD_THREADS", 4, minimum=1)  # messages handled at once
+COFFRE_SMTPD_PROCESSES = env_int("COFFRE_SMTPD_PROCESSES", min(os.cpu_count() or 1, 4), minimum=1)
 
 # What becomes a document when a mail arrives (coffre.intake.mime; docs/intake-documents.md): the
 # largest message read, the largest file kept, how many documents per mail, how deep forwarded

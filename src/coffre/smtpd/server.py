@@ -18,6 +18,7 @@ It never logs a message's content.
 
 import asyncio
 import logging
+import os
 import signal
 import socket
 import threading
@@ -200,18 +201,85 @@ async def stop_server(server: asyncio.Server) -> None:
         await asyncio.get_running_loop().run_in_executor(None, handler.close)
 
 
-def serve(host: str, port: int, *, on_ready=None) -> None:
-    """Serve until SIGINT or SIGTERM, then stop accepting and close the open sessions."""
+def serve(
+    host: str, port: int, *, processes: int | None = None, on_ready=None, routes: list[Route] | None = None
+) -> None:
+    """Serve until SIGINT or SIGTERM, then stop accepting and close the open sessions.
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
-        server = await start_server(host=host, port=port)
-        if on_ready is not None:
-            on_ready(server)
-        await stop.wait()
-        await stop_server(server)
+    ``processes`` (default ``COFFRE_SMTPD_PROCESSES``) server processes share one listening
+    socket, bound here: one process runs on one core (Python's GIL), so more use more cores. The
+    first is this process; the others are forked from it, stopped with it, and when one of them
+    dies the whole server stops (its supervisor, ``coffre run``, starts it again).
+    """
+    processes = processes or settings.COFFRE_SMTPD_PROCESSES
+    if processes == 1:
+        asyncio.run(_serve(on_ready, routes, host=host, port=port))
+        return
+    sock = _listening_socket(host, port)
+    children = []
+    for _ in range(processes - 1):
+        pid = os.fork()
+        if pid == 0:  # a child: serve until told to stop, never return into the caller's code
+            status = 0
+            try:
+                asyncio.run(_serve(None, routes, sock=sock))
+            except BaseException:  # noqa: BLE001 - logged; the parent sees the exit status
+                logger.exception("smtpd: a server process failed")
+                status = 1
+            finally:
+                os._exit(status)
+        children.append(pid)
+    try:
+        asyncio.run(_serve(on_ready, routes, sock=sock, children=children))
+        if len(children) < processes - 1:
+            raise ServerProcessDied("a server process died: the server stopped")
+    finally:
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        sock.close()
 
-    asyncio.run(main())
+
+class ServerProcessDied(RuntimeError):
+    pass
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    sock = socket.create_server((host, port), family=family, backlog=128)
+    sock.setblocking(False)
+    return sock
+
+
+async def _serve(on_ready, routes, *, host=None, port=None, sock=None, children=()) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    if children:
+        loop.add_signal_handler(signal.SIGCHLD, _on_child_exit, children, stop)
+    server = await start_server(Handler(routes=routes), host=host, port=port, sock=sock)
+    if on_ready is not None:
+        on_ready(server)
+    await stop.wait()
+    await stop_server(server)
+
+
+def _on_child_exit(children: list[int], stop: asyncio.Event) -> None:
+    for pid in children:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            done, status = pid, 0
+        if done:
+            logger.error("smtpd: server process %s exited (status %s): stopping the server", pid, status)
+            children.remove(pid)
+            stop.set()
+            return

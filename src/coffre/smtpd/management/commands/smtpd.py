@@ -1,7 +1,8 @@
 """``coffre smtpd``: Coffre's SMTP server (bounces of outgoing mail, documents sent by e-mail to the
 spaces; coffre.smtpd.server).
 
-Listens on ``--listen`` or COFFRE_SMTP_LISTEN (default 127.0.0.1:2525) until SIGINT/SIGTERM.
+Listens on ``--listen`` or COFFRE_SMTP_LISTEN (default 127.0.0.1:2525) until SIGINT/SIGTERM, in
+COFFRE_SMTPD_PROCESSES processes sharing the socket; exits with status 1 when one of them died.
 """
 
 import logging
@@ -10,7 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from coffre.smtpd.server import parse_listen, serve
+from coffre.smtpd.server import ServerProcessDied, parse_listen, serve
 
 logger = logging.getLogger("coffre.smtpd")
 
@@ -43,4 +44,6 @@ class Command(BaseCommand):
             serve(host, port, on_ready=ready)
         except OSError as exc:
             raise CommandError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        except ServerProcessDied as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write("Coffre SMTP server stopped")
