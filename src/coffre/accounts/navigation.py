@@ -1,7 +1,7 @@
 """The portal's menus: what a person may open, from the permission matrix.
 
-- The **enterprise menu** (on every page of an enterprise): its mailbox, people and roles, e-Box
-  management, accounting firms, client admin, e-mail access and security log, each shown only
+- The **enterprise menu** (on every page of an enterprise): its mailbox, its agents, people and
+  roles, e-Box management, accounting firms, client admin, e-mail access and security log, each shown only
   when the person's standing there allows the page's action (``permissions.MATRIX``), and e-mail
   access only to the approvers of senders (``permissions.sender_approver_of``), so that a menu
   never leads to a 403 page.
@@ -39,8 +39,11 @@ class Item:
     current: str | None  # "page", "true" or None (the value of aria-current)
 
 
+AGENT_PAGES = ("catalog", "suggest", "add", "connection", "credentials", "done", "sync", "report", "remove")
+
 ENTERPRISE_MENU = [
     Entry(_("Messages"), "mailbox:list", Action.VIEW_MESSAGES, frozenset({"mailbox:message"})),
+    Entry(_("Agents"), "agents:e_agents", Action.VIEW_AGENTS, frozenset(f"agents:e_{name}" for name in AGENT_PAGES)),
     Entry(
         _("People and roles"),
         "accounts:people",
@@ -75,7 +78,12 @@ ENTERPRISE_MENU = [
 ]
 
 PERSON_MENU = [
-    Entry(_("My documents"), "intake:my_documents", None, frozenset({"intake:my_document"})),
+    Entry(
+        _("My documents"),
+        "intake:my_documents",
+        None,
+        frozenset({"intake:my_document", "agents:my_agents", *(f"agents:my_{name}" for name in AGENT_PAGES)}),
+    ),
     Entry(_("Settings"), "accounts:settings", None, frozenset({"accounts:password_change"})),
     Entry(_("Linked business accounts"), "accounts:linked_accounts", None),
     Entry(_("Portfolio"), "accounts:portfolio", None, frozenset({"accounts:client_file", "accounts:firm"})),

@@ -8,6 +8,7 @@ alone: 404 for anyone else. Views and services reach connections through this mo
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 
 from coffre.accounts.permissions import Action, require
@@ -22,6 +23,7 @@ from coffre.agents.models import (
 from coffre.mailbox.models import Ebox
 
 RUNS_SHOWN = 50
+RUNS_PAGE = 20
 
 
 def require_on_box(person, box: Ebox, action: Action) -> None:
@@ -64,10 +66,61 @@ def connections_of_space(person, box: Ebox, folder: str) -> list[Connection]:
     return list(Connection.objects.filter(box=box, folder=folder).order_by("created_at", "pk"))
 
 
+def connections_of_box(person, box: Ebox) -> list[Connection]:
+    """Every connection of a box (all its spaces), by space then oldest first, each with
+    ``last_run_id`` (its latest run, or None) annotated."""
+    require_on_box(person, box, Action.VIEW_AGENTS)
+    latest = SyncRun.objects.filter(connection=OuterRef("pk")).order_by("-started_at", "-id").values("pk")[:1]
+    connections = list(
+        Connection.objects.filter(box=box)
+        .annotate(last_run_id=Subquery(latest))
+        .order_by("folder", "created_at", "pk")
+    )
+    for connection in connections:
+        connection.box = box
+    return connections
+
+
+def runs_by_id(ids) -> dict[int, SyncRun]:
+    """Runs by their ids (the ``last_run_id`` of connections a selector already checked)."""
+    wanted = [pk for pk in ids if pk is not None]
+    return {run.pk: run for run in SyncRun.objects.filter(pk__in=wanted)} if wanted else {}
+
+
+def open_report_of(connection: Connection, run: SyncRun | None) -> SupportReport | None:
+    """The open support report of the connection's run (reporting the same run again is one report)."""
+    if run is None:
+        return None
+    return (
+        SupportReport.objects.filter(connection=connection, run=run, resolved_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+
+
 def runs_of(person, connection_id: int, limit: int = RUNS_SHOWN) -> list[SyncRun]:
     """A connection's history, newest first."""
     connection = connection_for(person, connection_id, Action.VIEW_AGENTS)
     return list(SyncRun.objects.filter(connection=connection).order_by("-started_at", "-id")[:limit])
+
+
+def runs_page(
+    person, connection_id: int, before: int | None = None, size: int = RUNS_PAGE
+) -> tuple[list[SyncRun], int | None]:
+    """One page of a connection's history, newest first, before the run ``before`` (keyset: a run
+    of another connection, or none, starts from the newest); and the cursor of the next page."""
+    connection = connection_for(person, connection_id, Action.VIEW_AGENTS)
+    runs = SyncRun.objects.filter(connection=connection)
+    if before is not None:
+        cursor = runs.filter(pk=before).values("started_at", "pk").first()
+        if cursor is not None:
+            runs = runs.filter(
+                Q(started_at__lt=cursor["started_at"]) | Q(started_at=cursor["started_at"], pk__lt=cursor["pk"])
+            )
+    page = list(runs.order_by("-started_at", "-id")[: size + 1])
+    more = len(page) > size
+    page = page[:size]
+    return page, (page[-1].pk if more else None)
 
 
 def agents_in_maintenance() -> set[str]:
@@ -94,3 +147,17 @@ def open_support_reports(limit: int = 100) -> list[SupportReport]:
 
 def suggestions(limit: int = 100) -> list[AgentSuggestion]:
     return list(AgentSuggestion.objects.order_by("-created_at")[:limit])
+
+
+def maintenances() -> dict[str, AgentMaintenance]:
+    """The agents an operator is repairing, by agent id."""
+    return {item.agent_id: item for item in AgentMaintenance.objects.all()}
+
+
+def connection_counts() -> dict[str, dict[str, int]]:
+    """For each agent id: how many connections it has, by their own status."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = Connection.objects.values("agent_id", "status").annotate(count=Count("pk")).order_by()
+    for row in rows:
+        counts.setdefault(row["agent_id"], {})[row["status"]] = row["count"]
+    return counts
