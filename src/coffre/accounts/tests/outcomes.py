@@ -145,6 +145,7 @@ class Route:
     foreign: tuple[str, ...] = ()  # the keys whose B value must never reach A's data
     foreign_outcome: object = 404  # what an allowed standing gets with B's values
     foreign_rule: Rule | None = None  # or what each standing gets with them
+    foreign_post_rule: Rule | None = None  # the same for a POST, when it differs from the GET's
 
 
 # --- running one attempt --------------------------------------------------------------------------

@@ -6,8 +6,9 @@ business account, a pending change of the notification address, and Fidu Lebrun'
 with felix attached; documents by e-mail: an unknown sender's mail waiting for A's client admin
 (paula), a mail without a usable sender waiting too, and bob's "My documents" with a document and
 a mail of his own waiting for his approval. Enterprise B beside it with the same kinds of objects
-(charlie's "My documents"). ``Objects.a`` and ``Objects.b`` hold their ids and the tokens of their
-e-mailed links.
+(charlie's "My documents"); agents (``agent_objects``): A's and B's in error and waiting for an
+action, bob's and charlie's in their "My documents". ``Objects.a`` and ``Objects.b`` hold their
+ids and the tokens of their e-mailed links.
 
 Import the fixtures where you use them (``from coffre.accounts.tests.standings import
 portal_fixture, world_fixture  # noqa: F401``): their names are ``portal`` and ``world``.
@@ -24,6 +25,8 @@ from coffre.accounts.permissions import COLLABORATOR, FIRM_ADMIN, FIRM_COLLABORA
 from coffre.accounts.services import register_enterprise
 from coffre.accounts.testing import link_in
 from coffre.accounts.tests.portal_people import ACTOR, person, role, world_fixture  # noqa: F401
+from coffre.agents import services as agent_services
+from coffre.agents.models import Connection, Status
 from coffre.audit.services import Actor
 from coffre.demo.pdf import simple_pdf
 from coffre.intake import services as intake_services
@@ -92,6 +95,27 @@ class Objects:
 
 def _tokens_from(mails, marker: str) -> list[str]:
     return [link_in(mail, marker).rstrip("/").rsplit("/", 1)[-1] for mail in mails]
+
+
+def agent_objects(enterprise, manager, owner) -> dict:
+    """Agents of the demo portal's kind: one of the enterprise's in error (reported, synced now,
+    its credentials replaced, removed), one waiting for the person's action ("I have done it"),
+    and the same two in the owner's "My documents" (never synced: the states are written)."""
+    values = {"login": "demo-ok", "password": "demo"}
+    made = {}
+    for prefix, person, box, folder in (
+        ("", manager, Ebox.objects.get(enterprise=enterprise), "purchases"),
+        ("own_", owner, personal_box(owner), "documents"),
+    ):
+        for middle, status in (("", Status.UNKNOWN_ERROR), ("waiting_", Status.USER_ACTION_NEEDED)):
+            connection = agent_services.add_connection(person, box, folder, "demo-energy", values, actor=ACTOR)
+            Connection.objects.filter(pk=connection.pk).update(
+                status=status,
+                user_action="accept-terms" if status == Status.USER_ACTION_NEEDED else "",
+                next_run_at=None if status == Status.USER_ACTION_NEEDED else connection.next_run_at,
+            )
+            made[f"{prefix}{middle}connection"] = connection.pk
+    return made
 
 
 def intake_objects(enterprise, owner, stranger: str) -> dict:
@@ -190,6 +214,8 @@ def portal_fixture(world, settings, django_capture_on_commit_callbacks, mailoutb
     settings.COFFRE_SENDER_AUTH = False
     intake_a = intake_objects(world.a, world.bob, "stranger@elsewhere.example")
     intake_b = intake_objects(world.b, world.charlie, "stranger@elsewhere.example")
+    agents_a = agent_objects(world.a, world.paula, world.bob)
+    agents_b = agent_objects(world.b, world.bert, world.charlie)
 
     objects = Objects(
         a={
@@ -209,6 +235,7 @@ def portal_fixture(world, settings, django_capture_on_commit_callbacks, mailoutb
             "successor": Membership.objects.get(user=world.bob, enterprise=world.a).pk,
             "client_admin": world.bob.pk,
             **intake_a,
+            **agents_a,
         },
         b={
             "cbe": world.b.cbe,
@@ -224,6 +251,7 @@ def portal_fixture(world, settings, django_capture_on_commit_callbacks, mailoutb
             "successor": Membership.objects.get(user=world.charlie, enterprise=world.b).pk,
             "client_admin": world.charlie.pk,
             **intake_b,
+            **agents_b,
         },
     )
     objects.people = {standing: getattr(world, name, None) for standing, name in PEOPLE.items()}

@@ -1,7 +1,7 @@
 """Every view of the portal tried by every standing: the permission matrix, whole.
 
-``ROUTES`` names every URL pattern of the portal (namespaces ``accounts``, ``mailbox`` and
-``intake``, and the home page): a view added without an entry here fails
+``ROUTES`` names every URL pattern of the portal (namespaces ``accounts``, ``mailbox``, ``intake``
+and ``agents``, and the home page): a view added without an entry here fails
 ``test_every_portal_view_is_in_the_matrix``.
 Each entry says how to fill the URL with objects of enterprise A, and what each standing gets for
 a GET (and a POST where the view takes one):
@@ -77,6 +77,7 @@ from coffre.accounts.tests.standings import (  # noqa: F401
     portal_fixture,
     world_fixture,
 )
+from coffre.agents.models import Connection, SupportReport
 from coffre.audit.models import AuditRecord
 from coffre.intake.models import PendingMail, SenderApproval
 from coffre.mailbox.models import Ebox, Message
@@ -88,6 +89,9 @@ LINK = "the e-mailed link (its token)"
 APPROVERS = {"principal", "firm_collaborator"}
 CLIENT_ADMIN = {"principal"}
 OWN_DOCUMENT = {"message_id": "{own_message}", "attachment_id": "{own_attachment}"}
+AGENT = {"cbe": "{cbe}", "connection_id": "{connection}"}
+OWN_AGENT = {"connection_id": "{own_connection}"}
+AGENT_CREDENTIALS = {"credentials-login": "demo-ok", "credentials-password": "demo"}
 ROUTES: dict[str, Route] = {
     # --- the home page: the first e-Box of the person --------------------------------------------
     "home": Route(
@@ -385,10 +389,92 @@ ROUTES: dict[str, Route] = {
         foreign_rule=own_box("charlie", DONE),
     ),
     "intake:my_address_regenerate": Route({}, Try(POST_ONLY), Try(personal(DONE))),
+    # --- agents (issue 7): an enterprise's, and the person's own in My documents ---------------------
+    "agents:e_agents": Route(CBE, Try(matrix(Action.VIEW_AGENTS))),
+    "agents:e_catalog": Route(CBE, Try(matrix(Action.VIEW_AGENTS))),
+    "agents:e_suggest": Route(
+        CBE, Try(POST_ONLY), Try(matrix(Action.VIEW_AGENTS, DONE), {"provider_name": "Proximus"})
+    ),
+    "agents:e_add": Route(
+        {"cbe": "{cbe}", "agent_id": "demo-energy"},
+        Try(matrix(Action.MANAGE_AGENTS)),
+        Try(matrix(Action.MANAGE_AGENTS, DONE), {"folder": "purchases", **AGENT_CREDENTIALS}),
+    ),
+    "agents:e_connection": Route(AGENT, Try(matrix(Action.VIEW_AGENTS)), foreign=("connection",)),
+    "agents:e_credentials": Route(
+        AGENT,
+        Try(matrix(Action.MANAGE_AGENTS)),
+        Try(matrix(Action.MANAGE_AGENTS, DONE), AGENT_CREDENTIALS),
+        foreign=("connection",),
+    ),
+    "agents:e_done": Route(
+        {"cbe": "{cbe}", "connection_id": "{waiting_connection}"},
+        Try(POST_ONLY),
+        Try(matrix(Action.MANAGE_AGENTS, DONE)),
+        foreign=("waiting_connection",),
+    ),
+    "agents:e_sync": Route(
+        AGENT, Try(POST_ONLY), Try(matrix(Action.SYNC_AGENTS, DONE)), foreign=("connection",)
+    ),
+    "agents:e_report": Route(
+        AGENT, Try(POST_ONLY), Try(matrix(Action.SYNC_AGENTS, DONE)), foreign=("connection",)
+    ),
+    "agents:e_remove": Route(
+        AGENT, Try(matrix(Action.MANAGE_AGENTS)), Try(matrix(Action.MANAGE_AGENTS, DONE)), foreign=("connection",)
+    ),
+    "agents:my_agents": Route({}, Try(personal(200))),
+    "agents:my_catalog": Route({}, Try(personal(200))),
+    "agents:my_suggest": Route({}, Try(POST_ONLY), Try(personal(DONE), {"provider_name": "Proximus"})),
+    "agents:my_add": Route(
+        {"agent_id": "demo-energy"}, Try(personal(200)), Try(personal(DONE), AGENT_CREDENTIALS)
+    ),
+    "agents:my_connection": Route(
+        OWN_AGENT,
+        Try(own_box("member", 200)),
+        foreign=("own_connection",),
+        foreign_rule=own_box("charlie", 200),  # B's person's own agent: his, and nobody else's
+    ),
+    "agents:my_credentials": Route(
+        OWN_AGENT,
+        Try(own_box("member", 200)),
+        Try(own_box("member", DONE), AGENT_CREDENTIALS),
+        foreign=("own_connection",),
+        foreign_rule=own_box("charlie", 200),
+        foreign_post_rule=own_box("charlie", DONE),
+    ),
+    "agents:my_done": Route(
+        {"connection_id": "{own_waiting_connection}"},
+        Try(POST_ONLY),
+        Try(own_box("member", DONE)),
+        foreign=("own_waiting_connection",),
+        foreign_rule=own_box("charlie", DONE),
+    ),
+    "agents:my_sync": Route(
+        OWN_AGENT,
+        Try(POST_ONLY),
+        Try(own_box("member", DONE)),
+        foreign=("own_connection",),
+        foreign_rule=own_box("charlie", DONE),
+    ),
+    "agents:my_report": Route(
+        OWN_AGENT,
+        Try(POST_ONLY),
+        Try(own_box("member", DONE)),
+        foreign=("own_connection",),
+        foreign_rule=own_box("charlie", DONE),
+    ),
+    "agents:my_remove": Route(
+        OWN_AGENT,
+        Try(own_box("member", 200)),
+        Try(own_box("member", DONE)),
+        foreign=("own_connection",),
+        foreign_rule=own_box("charlie", 200),
+        foreign_post_rule=own_box("charlie", DONE),
+    ),
 }
 
 
-PORTAL_NAMESPACES = ("accounts", "mailbox", "intake")
+PORTAL_NAMESPACES = ("accounts", "mailbox", "intake", "agents")
 
 
 def tries() -> list:
@@ -404,7 +490,8 @@ def tries() -> list:
 
 
 def portal_url_names() -> set[str]:
-    """Every named URL pattern of the portal: namespaces accounts, mailbox and intake, and the home page."""
+    """Every named URL pattern of the portal: namespaces accounts, mailbox, intake and agents, and the
+    home page."""
     names = set()
 
     def walk(patterns, namespace: str | None):
@@ -449,6 +536,15 @@ def state(objects: Objects, side: str) -> tuple:
         list(SenderApproval.objects.filter(enterprise__cbe=cbe).values_list("pk", "status").order_by("pk")),
         list(PendingMail.objects.filter(ebox=ebox).values_list("pk", flat=True).order_by("pk")),
         PendingMail.objects.filter(pk=ids["own_pending"]).exists(),
+        list(
+            Connection.objects.filter(
+                pk__in=[ids[key] for key in ("connection", "waiting_connection", "own_connection", "own_waiting_connection")]
+            )
+            .values_list("pk", "status", "label", "credentials_sealed", "last_sync_now_at", "next_run_at")
+            .order_by("pk")
+        ),
+        Connection.objects.filter(box__enterprise__cbe=cbe).count(),
+        SupportReport.objects.filter(connection__box__enterprise__cbe=cbe).count(),
     )
 
 
@@ -531,8 +627,9 @@ def test_b_objects_in_a_urls_are_never_reached(portal, name, method):
     wrong = {}
     for standing in STANDINGS:
         usual = attempt_of.rule(standing)
-        if route.foreign_rule is not None:
-            wants = [route.foreign_rule(standing)]
+        foreign_rule = route.foreign_post_rule if method == "post" and route.foreign_post_rule else route.foreign_rule
+        if foreign_rule is not None:
+            wants = [foreign_rule(standing)]
         elif usual in REFUSED:
             wants = [usual, 404]
         else:

@@ -2,8 +2,8 @@
 following the menus from the home page, and no menu leads it to a page it may not open.
 
 Expected menus are written out here (not computed from the matrix): the enterprise menu of an
-access manager has six entries, that of a member, an accountant or a firm's collaborator only the
-mailbox; "E-mail access" is there for the approvers of senders only (the principal, A's client
+access manager has seven entries, that of a member the mailbox and the agents, that of an accountant
+or a firm's collaborator only the mailbox; "E-mail access" is there for the approvers of senders only (the principal, A's client
 admin, and felix, attached to A); the person's menu has My documents for everyone, the portfolio
 for a firm's collaborators only.
 """
@@ -23,6 +23,7 @@ from coffre.accounts.tests.standings import (  # noqa: F401
 
 MANAGER_MENU = [
     "Messages",
+    "Agents",
     "People and roles",
     "e-Box management",
     "Accounting firms",
@@ -34,11 +35,11 @@ ENTERPRISE_MENU = {
     "co_principal": MANAGER_MENU,
     "manager": MANAGER_MENU,
     "co_manager": MANAGER_MENU,
-    "member": ["Messages"],
+    "member": ["Messages", "Agents"],
     "accountant": ["Messages"],
     "firm_admin": ["Messages"],
     "firm_collaborator": ["Messages", "E-mail access"],  # attached to A
-    "charlie": ["Messages"],  # in B, his enterprise
+    "charlie": ["Messages", "Agents"],  # in B, his enterprise, a member
 }
 PERSON_MENU = ["My documents", "Settings", "Linked business accounts", "Register an enterprise"]
 FIRM_PERSON_MENU = [
@@ -50,6 +51,7 @@ FIRM_PERSON_MENU = [
 ]
 MENU_PAGES = {
     "Messages": "mailbox:list",
+    "Agents": "agents:e_agents",
     "People and roles": "accounts:people",
     "e-Box management": "mailbox:management",
     "Accounting firms": "accounts:enterprise_firms",
