@@ -46,7 +46,8 @@ def test_the_demo_leaves_a_digest_in_the_outbox_and_says_where(db, monkeypatch):
     assert mail.to_address == "marie.dupont@boulangerie-dupont.example"
     # The digest speaks the language of the person who signs in with its address: Marie reads French.
     assert User.objects.get(email=mail.to_address).language == "fr"
-    assert "5 nouveaux documents" in mail.text and "Croissant au beurre" in mail.text
+    # The 5 published documents and the 25 bills the demo's agent brought into Purchases.
+    assert "30 nouveaux documents" in mail.text and "Croissant au beurre" in mail.text
     assert Digest.objects.get(mail=mail).enterprise.cbe == "0456789034"
     assert "1 nightly digest e-mail(s) queued now" in text
     assert "/outbox/ (written by `coffre run`'s worker)" in text

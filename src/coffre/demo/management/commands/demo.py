@@ -6,7 +6,8 @@ principal access manager with an authenticator app, a member, an accountant:
 ``coffre.demo.people``), two institutions (ONSS, SPF Finances) with their applications and message
 types, and two webservice clients whose private keys and certificates are written under
 var/demo/: ``sender`` (publishes as ONSS) and ``consumer`` (the bakery's accounting software
-reading its e-Box).
+reading its e-Box); and two agents fetching the bills of the fake provider portal "Énergie Demo"
+into the bakery's Purchases, one that works and one whose password expired (``coffre.demo.agents``).
 """
 
 import datetime as dt
@@ -29,6 +30,7 @@ from django.db import transaction
 
 from coffre.accounts.services import register_enterprise
 from coffre.audit.services import Actor
+from coffre.demo import agents as demo_agents
 from coffre.demo import people as demo_people
 from coffre.demo.pdf import simple_pdf
 from coffre.mailbox import reference, services, store
@@ -180,9 +182,11 @@ class Command(BaseCommand):
                              "certificate": str(directory / f"{name}.cert.pem")}
         published = _publish_documents({"ONSS": clients["sender"]["client_id"],
                                         "SPF": clients["spf-sender"]["client_id"]})
+        agents = demo_agents.ensure_agents(BAKERY, demo_people.PEOPLE[0][0], ACTOR)
         digests = _notifications()
         summary = {"admin": {"email": ADMIN_EMAIL, "password": password}, "clients": clients,
-                   "demo_enterprise": BAKERY, "documents_published": published, "people": people}
+                   "demo_enterprise": BAKERY, "documents_published": published, "people": people,
+                   "agents": agents}
         (directory / "credentials.json").write_text(json.dumps(summary, indent=2))
         os.chmod(directory / "credentials.json", 0o600)
         if options["json"]:
@@ -198,11 +202,27 @@ class Command(BaseCommand):
                       for name, info in clients.items())
             + f"  Portal: {portal_url()}accounts/login/ (once `coffre run` listens), the bakery's people:\n"
             + "".join(_person_line(person) for person in people)
+            + _agent_lines(agents)
             + _digest_lines(digests)
         )
 
 
 DEMO_PHRASE = "Croissant au beurre"
+
+
+def _agent_lines(agents: list[dict]) -> str:
+    """Where to see the demo's agents, and the fake provider portal they fetch from."""
+    states = ", ".join(
+        f"{item['login']}: {item['status']}, {item['documents']} document(s)" for item in agents
+    )
+    return (
+        f"  Agents of the bakery (Marie adds and removes them, Luc sees and syncs them): "
+        f"{portal_url()}e/{BAKERY}/agents/\n"
+        f"    Énergie Demo into Purchases ({states}); operators: {portal_url()}operator/agents/\n"
+        f"    The fake provider portal they fetch from: {settings.COFFRE_DEMO_PORTAL_URL}\n"
+        f"    (COFFRE_DEMO_PORTAL_URL; served by `coffre run` when COFFRE_DEMO_PORTAL is on, as `make run`\n"
+        f"    does): its accounts are listed there, password \"demo\"; publish a bill there, then \"Sync now\".\n"
+    )
 
 
 def _notifications() -> int:
