@@ -271,7 +271,11 @@ class DocConsumerAgent(Agent):
         totals: set[int] = set()
         page = 1
         while True:
-            body = registry.get_json("ebox/messages", {**params, "page": page})
+            body = registry.get_json(
+                "ebox/messages",
+                {**params, "page": page},
+                absent="the registry has no e-Box for this enterprise; activate it at the e-Box side",
+            )
             items, total = self._page(body)
             totals.add(total)
             fresh = 0

@@ -280,7 +280,7 @@ class RegistryClient:
 
     def _get(self, path: str, params: dict | None, accept: str) -> Answer:
         url = urljoin(self.where.registry, path)
-        for attempt in (1, 2):
+        for _attempt in (1, 2):
             if not self._token or time.monotonic() > self._token_until - TOKEN_MARGIN:
                 self.authenticate()
             response = self._send(
@@ -315,14 +315,19 @@ class RegistryClient:
             return _short(f"{body.get('code', '')}: {body.get('message', '')}")
         return "no StatusMessage"
 
-    def get_json(self, path: str, params: dict | None = None, *, optional: bool = False):
+    def get_json(self, path: str, params: dict | None = None, *, optional: bool = False, absent: str = ""):
         """The JSON of ``GET path`` (relative to the registry root). With ``optional``, None for a
-        404 or 403 (reference data, a body that does not exist)."""
+        404 or 403 (reference data, a body that does not exist); with ``absent``, a 404 asks the
+        person to contact the provider, saying ``absent``."""
         response = self._get(path, params, "application/json")
         if response.status_code == 200:
             return self._json(response, f"GET {path}")
         if optional and response.status_code in (403, 404):
             return None
+        if absent and response.status_code == 404:
+            raise UserActionNeeded(
+                UserAction.CONTACT_PROVIDER, f"GET {path}: {absent} (404: {self._status_text(response)})"
+            )
         self._refusal(response, path)
         return None  # not reached: _refusal raises
 

@@ -264,6 +264,16 @@ def test_a_forbidden_message_list_asks_the_person_to_contact_the_provider(fake, 
     assert "DocConsumer not enabled" in refused.value.message
 
 
+def test_a_registry_without_this_e_box_asks_the_person_to_contact_the_provider(fake, key_pem):
+    # No route: the fake registry answers 404 NOT_FOUND, as Coffre does for an e-Box it does not have.
+    agent = DocConsumerAgent()
+    with pytest.raises(UserActionNeeded) as refused:
+        with agent.open_session(fake.credentials(key_pem)) as session:
+            list(agent.list_documents(session, ""))
+    assert refused.value.action == UserAction.CONTACT_PROVIDER
+    assert "no e-Box for this enterprise" in refused.value.message
+
+
 def test_answers_outside_the_contract_are_unknown_errors(fake, key_pem):
     agent = DocConsumerAgent()
     fake.routes[fake_path("ebox/messages")] = (200, b"<html>welcome</html>", "text/html")
