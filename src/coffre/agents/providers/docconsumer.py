@@ -416,12 +416,13 @@ class DocConsumerAgent(Agent):
     def _reference(session: Session, kind: str, reference_id: str) -> dict | None:
         """A sender organization or message type, once per sync; None when the client may not read
         reference data (403) or the registry does not know it (404)."""
-        if not reference_id:
-            return None
+        registry: ebox_registry.RegistryClient = session.state["registry"]
+        if not reference_id or ebox_registry.REFERENCE_DATA not in registry.scopes:
+            return None  # a token without reference data would be refused (403) for each one
         names: dict = session.state["names"]
         key = (kind, reference_id)
         if key not in names:
-            found = session.state["registry"].get_json(
+            found = registry.get_json(
                 f"referenceData/{kind}/{quote(reference_id, safe='')}", optional=True
             )
             names[key] = found if isinstance(found, dict) else None

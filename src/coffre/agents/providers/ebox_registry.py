@@ -139,7 +139,7 @@ class RegistryClient:
         self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
         self._token = ""
         self._token_until = 0.0
-        self.scopes: frozenset[str] = frozenset()
+        self.scopes: frozenset[str] = frozenset()  # what the token was granted
 
     def __enter__(self) -> "RegistryClient":
         return self

@@ -274,6 +274,16 @@ def test_a_registry_without_this_e_box_asks_the_person_to_contact_the_provider(f
     assert "no e-Box for this enterprise" in refused.value.message
 
 
+def test_a_token_the_registry_refuses_is_renewed_once_then_a_failed_login(fake, key_pem):
+    fake.json_route("ebox/messages", {"id": "1", "code": "UNAUTHORIZED", "message": "token expired"}, 401)
+    agent = DocConsumerAgent()
+    with pytest.raises(LoginFailed, match="fresh access token"):
+        with agent.open_session(fake.credentials(key_pem)) as session:
+            list(agent.list_documents(session, ""))
+    token_requests = [request for request in fake.requests if request == ("POST", "/oauth2/token")]
+    assert len(token_requests) == 2  # the session's token, then one new token after the first 401
+
+
 def test_answers_outside_the_contract_are_unknown_errors(fake, key_pem):
     agent = DocConsumerAgent()
     fake.routes[fake_path("ebox/messages")] = (200, b"<html>welcome</html>", "text/html")
