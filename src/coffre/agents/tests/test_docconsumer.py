@@ -351,3 +351,38 @@ def test_plain_http_is_refused_off_this_machine(key_pem):
     with pytest.raises(LoginFailed, match="https"):
         with DocConsumerAgent().open_session(credentials):
             pass
+
+
+@pytest.mark.django_db
+def test_through_the_engine_an_e_box_is_pulled_into_the_space_once(other, portal):
+    """Added as a person adds it (services), synced by the engine: every message becomes a document
+    of the space with its sender, files and payment data, and a second sync stores nothing again."""
+    from coffre.agents import engine, services
+    from coffre.agents.models import Connection, RemoteItem, Status
+    from coffre.agents.tests.conftest import web
+    from coffre.mailbox.models import Message, Origin
+
+    reader = other.new_reader("Menuiserie Lejeune")
+    other.publish(
+        reader.enterprise,
+        {"fr": "Avis de paiement"},
+        [("avis.pdf", "application/pdf", PDF, True)],
+        payment=PAYMENT,
+    )
+    other.publish(reader.enterprise, {"fr": "Attestation"}, [("attestation.pdf", "application/pdf", PDF_2, True)])
+    values = {**credentials_of(other, reader), "private_key": reader.private_key_pem}  # as pasted: lines
+    connection = services.add_connection(
+        portal.people["alice"], portal.ebox_a, "purchases", DocConsumerAgent.id, values, actor=web("alice")
+    )
+    engine.sync(connection.pk)
+    connection = Connection.objects.get(pk=connection.pk)
+    assert connection.status == Status.OK
+    messages = Message.objects.filter(ebox=portal.ebox_a, folder="purchases", origin=Origin.AGENT)
+    assert sorted(next(iter(m.subject.values())) for m in messages) == ["Attestation", "Avis de paiement"]
+    paid = messages.get(payment_data__isnull=False)
+    assert paid.sender_name == "Office des cotisations"
+    assert paid.payment_data.iban == "BE68539007547034"
+    assert paid.attachments.get(main_content=True).file_name == "avis.pdf"
+    engine.sync(connection.pk)
+    assert RemoteItem.objects.filter(connection=connection).count() == 2
+    assert messages.count() == 2
