@@ -39,7 +39,10 @@ class Item:
     current: str | None  # "page", "true" or None (the value of aria-current)
 
 
-AGENT_PAGES = ("catalog", "suggest", "add", "connection", "credentials", "done", "sync", "report", "remove")
+AGENT_PAGES = (
+    *("catalog", "suggest", "add", "connection", "credentials", "done", "sync", "report", "remove"),
+    *("docconsumer", "docconsumer_setup", "certificate"),
+)
 
 ENTERPRISE_MENU = [
     Entry(_("Messages"), "mailbox:list", Action.VIEW_MESSAGES, frozenset({"mailbox:message"})),

@@ -16,8 +16,10 @@ from django.utils.translation import ngettext
 from coffre.agents import catalog, statuses
 from coffre.agents.models import Connection, Status, SyncRun
 from coffre.agents.sdk import CATEGORY_LABELS, Agent, Category, FieldKind
+from coffre.agents.services_docconsumer import being_set_up
 from coffre.mailbox.models import Ebox, Folder
 
+FINISH_SETUP = "finish-setup"  # the remedy of a DocConsumer being set up
 DAY = 86400
 MONTH = 30 * DAY  # the portal agents' "monthly"
 
@@ -128,6 +130,7 @@ class Situation:
     last_run: SyncRun | None
     running: bool  # a worker holds it now
     waits_for_person: bool  # never retried until the person acts
+    setting_up: bool = False  # an e-Box DocConsumer whose set-up is not finished
     url: str = ""  # its page, set by the view
 
     @property
@@ -156,7 +159,7 @@ class Situation:
     @property
     def may_sync_now(self) -> bool:
         """Whether "Sync now" can be asked at all (its rate limit is the service's to say)."""
-        return not (self.waits_for_person or self.in_maintenance or self.running)
+        return not (self.waits_for_person or self.in_maintenance or self.running or self.setting_up)
 
 
 def situation(
@@ -166,6 +169,17 @@ def situation(
     agent = agent_or_none(connection.agent_id)
     status = Status.MAINTENANCE if connection.agent_id in in_maintenance else Status(connection.status)
     explanation = statuses.explain(status, connection.user_action)
+    setting_up = being_set_up(connection)
+    if setting_up:
+        explanation = statuses.Explanation(
+            str(status),
+            _("Set-up to finish"),
+            _(
+                "Download the certificate Coffre made, register it at the e-Box side, then give the "
+                "client ID it returns: the agent starts then."
+            ),
+            FINISH_SETUP,
+        )
     return Situation(
         connection=connection,
         agent=agent,
@@ -175,9 +189,10 @@ def situation(
         space=space_label(connection.box, connection.folder),
         status=str(status),
         explanation=explanation,
-        badge=BADGES.get(status, ""),
+        badge="warn" if setting_up else BADGES.get(status, ""),
         last_run=last_run,
         running=connection.claim_expires_at is not None and connection.claim_expires_at > now,
         waits_for_person=connection.next_run_at is None
         and status in (Status.LOGIN_FAILED, Status.USER_ACTION_NEEDED),
+        setting_up=setting_up,
     )

@@ -123,6 +123,15 @@ def runs_page(
     return page, (page[-1].pk if more else None)
 
 
+def docconsumer_certificate(person, connection_id: int, agent_id: str = "ebox-docconsumer") -> str:
+    """The certificate Coffre made for a DocConsumer connection (public: the person registers it
+    at the e-Box side), for those who set the connection up; "" when it has none."""
+    connection = connection_for(person, connection_id, Action.MANAGE_AGENTS)
+    if connection.agent_id != agent_id:
+        raise Http404("not an e-Box DocConsumer")
+    return str((connection.shown_credentials or {}).get("certificate", ""))
+
+
 def agents_in_maintenance() -> set[str]:
     return set(AgentMaintenance.objects.values_list("agent_id", flat=True))
 

@@ -4,7 +4,7 @@
 
 from django.urls import path
 
-from coffre.agents import views, views_connection
+from coffre.agents import views, views_connection, views_docconsumer
 
 app_name = "agents"
 
@@ -25,6 +25,20 @@ PAGES = [
     ("<int:connection_id>/sync/", "sync", views_connection.enterprise_sync, views_connection.my_sync),
     ("<int:connection_id>/report/", "report", views_connection.enterprise_report, views_connection.my_report),
     ("<int:connection_id>/remove/", "remove", views_connection.enterprise_remove, views_connection.my_remove),
+    # The e-Box DocConsumer's set-up (seed 001): a certificate made here, then the client id.
+    ("docconsumer/", "docconsumer", views_docconsumer.enterprise_docconsumer, views_docconsumer.my_docconsumer),
+    (
+        "<int:connection_id>/docconsumer/",
+        "docconsumer_setup",
+        views_docconsumer.enterprise_docconsumer_setup,
+        views_docconsumer.my_docconsumer_setup,
+    ),
+    (
+        "<int:connection_id>/certificate/",
+        "certificate",
+        views_docconsumer.enterprise_certificate,
+        views_docconsumer.my_certificate,
+    ),
 ]
 
 urlpatterns = [

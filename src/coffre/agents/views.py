@@ -33,6 +33,7 @@ from coffre.mailbox.services_spaces import personal_box
 from coffre.mailbox.views import ebox_for, private, web_actor
 
 MAX_QUERY = 100
+DOCCONSUMER = "ebox-docconsumer"
 
 
 @dataclass(frozen=True)
@@ -154,7 +155,8 @@ enterprise_agents, my_agents = both_places(Action.VIEW_AGENTS)(_agents_page)
 
 
 def _entry(place: Place, agent: Agent, folder: str = "") -> dict:
-    add_url = place.url("add", agent.id)
+    # The DocConsumer is set up in steps (Coffre makes its key): its own pages.
+    add_url = place.url("docconsumer") if agent.id == DOCCONSUMER else place.url("add", agent.id)
     return {
         "agent": agent,
         "category": presentation.category_label(agent.category),

@@ -20,7 +20,7 @@ from coffre.agents import credentials, presentation, selectors, services
 from coffre.agents.forms import CredentialsForm
 from coffre.agents.models import Status
 from coffre.agents.statuses import Remedy
-from coffre.agents.views import Place, both_places, connection_in
+from coffre.agents.views import DOCCONSUMER, Place, both_places, connection_in
 from coffre.mailbox.views import is_partial, web_actor
 
 STATUS_TARGET = "connection-status"  # the id of the region htmx refreshes
@@ -29,6 +29,13 @@ STATUS_TARGET = "connection-status"  # the id of the region htmx refreshes
 def _situation(connection) -> presentation.Situation:
     run = selectors.last_run(connection)
     return presentation.situation(connection, run, selectors.agents_in_maintenance())
+
+
+def _credentials_url(place: Place, connection) -> str:
+    """Where the credentials are replaced: a DocConsumer keeps the key Coffre made (its set-up page)."""
+    if connection.agent_id == DOCCONSUMER:
+        return place.url("docconsumer_setup", connection.pk)
+    return place.url("credentials", connection.pk)
 
 
 def _before(request) -> int | None:
@@ -42,13 +49,15 @@ def _page(request, place: Place, connection_id: int):
     context = place.context(
         request,
         situation=situation,
+        credentials_url=_credentials_url(place, connection),
         status_target=STATUS_TARGET,
-        refresh=situation.status == Status.PENDING or situation.running,
+        refresh=(situation.status == Status.PENDING and not situation.setting_up) or situation.running,
         connection_url=place.url("connection", connection.pk),
         report=selectors.open_report_of(connection, situation.last_run),
         offer_credentials=situation.explanation.remedy == Remedy.REPLACE_CREDENTIALS,
         offer_done=situation.explanation.remedy == Remedy.CONFIRM_DONE,
         offer_report=situation.explanation.remedy == Remedy.REPORT,
+        offer_setup=situation.setting_up,
     )
     if is_partial(request, STATUS_TARGET):
         response = render(request, "agents/_status.html", context)
@@ -73,6 +82,8 @@ enterprise_connection, my_connection = both_places(Action.VIEW_AGENTS)(_page)
 def _credentials(request, place: Place, connection_id: int):
     """Replace the credentials: the secret fields start blank, the others show their values."""
     connection = connection_in(request, place, connection_id, Action.MANAGE_AGENTS)
+    if connection.agent_id == DOCCONSUMER:
+        return redirect(_credentials_url(place, connection))
     situation = _situation(connection)
     if situation.agent is None:
         flash.error(request, _("This agent does not exist (any more) on this server."))

@@ -14,6 +14,7 @@ Import the fixtures where you use them (``from coffre.accounts.tests.standings i
 portal_fixture, world_fixture  # noqa: F401``): their names are ``portal`` and ``world``.
 """
 
+import functools
 from dataclasses import dataclass, field
 
 import pytest
@@ -25,8 +26,11 @@ from coffre.accounts.permissions import COLLABORATOR, FIRM_ADMIN, FIRM_COLLABORA
 from coffre.accounts.services import register_enterprise
 from coffre.accounts.testing import link_in
 from coffre.accounts.tests.portal_people import ACTOR, person, role, world_fixture  # noqa: F401
+from coffre.agents import credentials
 from coffre.agents import services as agent_services
 from coffre.agents.models import Connection, Status
+from coffre.agents.providers.docconsumer_setup import new_key_and_certificate
+from coffre.agents.providers.pem import one_line
 from coffre.audit.services import Actor
 from coffre.demo.pdf import simple_pdf
 from coffre.intake import services as intake_services
@@ -97,10 +101,17 @@ def _tokens_from(mails, marker: str) -> list[str]:
     return [link_in(mail, marker).rstrip("/").rsplit("/", 1)[-1] for mail in mails]
 
 
+@functools.cache
+def docconsumer_key() -> tuple[str, str]:
+    """One key and certificate for the whole run (making an RSA key takes a while)."""
+    return new_key_and_certificate("Coffre DocConsumer test")
+
+
 def agent_objects(enterprise, manager, owner) -> dict:
     """Agents of the demo portal's kind: one of the enterprise's in error (reported, synced now,
     its credentials replaced, removed), one waiting for the person's action ("I have done it"),
-    and the same two in the owner's "My documents" (never synced: the states are written)."""
+    an e-Box DocConsumer being set up (its certificate made, no client id yet), and the same three
+    in the owner's "My documents" (never synced: the states are written)."""
     values = {"login": "demo-ok", "password": "demo"}
     made = {}
     for prefix, person, box, folder in (
@@ -115,6 +126,17 @@ def agent_objects(enterprise, manager, owner) -> dict:
                 next_run_at=None if status == Status.USER_ACTION_NEEDED else connection.next_run_at,
             )
             made[f"{prefix}{middle}connection"] = connection.pk
+        private_key, certificate = docconsumer_key()
+        made[f"{prefix}docconsumer"] = Connection.objects.create(
+            box=box,
+            folder=folder,
+            agent_id="ebox-docconsumer",
+            credentials_sealed=credentials.seal({"private_key": one_line(private_key)}),
+            shown_credentials={"certificate": certificate},
+            status=Status.PENDING,
+            next_run_at=None,
+            added_by=person,
+        ).pk
     return made
 
 

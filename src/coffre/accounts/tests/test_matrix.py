@@ -91,6 +91,7 @@ CLIENT_ADMIN = {"principal"}
 OWN_DOCUMENT = {"message_id": "{own_message}", "attachment_id": "{own_attachment}"}
 AGENT = {"cbe": "{cbe}", "connection_id": "{connection}"}
 OWN_AGENT = {"connection_id": "{own_connection}"}
+DOCCONSUMER = {"cbe": "{cbe}", "connection_id": "{docconsumer}"}
 AGENT_CREDENTIALS = {"credentials-login": "demo-ok", "credentials-password": "demo"}
 ROUTES: dict[str, Route] = {
     # --- the home page: the first e-Box of the person --------------------------------------------
@@ -422,6 +423,16 @@ ROUTES: dict[str, Route] = {
     "agents:e_remove": Route(
         AGENT, Try(matrix(Action.MANAGE_AGENTS)), Try(matrix(Action.MANAGE_AGENTS, DONE)), foreign=("connection",)
     ),
+    "agents:e_docconsumer": Route(
+        CBE, Try(matrix(Action.MANAGE_AGENTS)), Try(matrix(Action.MANAGE_AGENTS, DONE), {"folder": "documents"})
+    ),
+    "agents:e_docconsumer_setup": Route(
+        DOCCONSUMER,
+        Try(matrix(Action.MANAGE_AGENTS)),
+        Try(matrix(Action.MANAGE_AGENTS, DONE), {"client_id": "client-of-a", "enterprise": "{cbe}"}),
+        foreign=("docconsumer",),
+    ),
+    "agents:e_certificate": Route(DOCCONSUMER, Try(matrix(Action.MANAGE_AGENTS)), foreign=("docconsumer",)),
     "agents:my_agents": Route({}, Try(personal(200))),
     "agents:my_catalog": Route({}, Try(personal(200))),
     "agents:my_suggest": Route({}, Try(POST_ONLY), Try(personal(DONE), {"provider_name": "Proximus"})),
@@ -462,6 +473,21 @@ ROUTES: dict[str, Route] = {
         Try(own_box("member", DONE)),
         foreign=("own_connection",),
         foreign_rule=own_box("charlie", DONE),
+    ),
+    "agents:my_docconsumer": Route({}, Try(personal(200)), Try(personal(DONE))),
+    "agents:my_docconsumer_setup": Route(
+        {"connection_id": "{own_docconsumer}"},
+        Try(own_box("member", 200)),
+        Try(own_box("member", DONE), {"client_id": "client-of-mine", "enterprise": "{cbe}"}),
+        foreign=("own_docconsumer",),
+        foreign_rule=own_box("charlie", 200),
+        foreign_post_rule=own_box("charlie", DONE),
+    ),
+    "agents:my_certificate": Route(
+        {"connection_id": "{own_docconsumer}"},
+        Try(own_box("member", 200)),
+        foreign=("own_docconsumer",),
+        foreign_rule=own_box("charlie", 200),
     ),
     "agents:my_remove": Route(
         OWN_AGENT,
@@ -538,7 +564,13 @@ def state(objects: Objects, side: str) -> tuple:
         PendingMail.objects.filter(pk=ids["own_pending"]).exists(),
         list(
             Connection.objects.filter(
-                pk__in=[ids[key] for key in ("connection", "waiting_connection", "own_connection", "own_waiting_connection")]
+                pk__in=[
+                    ids[key]
+                    for key in (
+                        *("connection", "waiting_connection", "docconsumer"),
+                        *("own_connection", "own_waiting_connection", "own_docconsumer"),
+                    )
+                ]
             )
             .values_list("pk", "status", "label", "credentials_sealed", "last_sync_now_at", "next_run_at")
             .order_by("pk")
