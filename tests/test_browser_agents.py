@@ -121,7 +121,9 @@ def test_a_login_that_fails_is_mended_by_replacing_the_credentials(gunicorn_serv
     page.get_by_role("link", name="Agents", exact=True).click()
     page.wait_for_url("**/my-documents/agents/")
     page.get_by_role("link", name="Add an agent").click()
-    page.locator(".agent-catalog li", has_text="Énergie Demo").get_by_role("link", name="Add Énergie Demo").click()
+    page.locator(".agent-catalog li", has_text="Énergie Demo").get_by_role(
+        "link", name="Add Énergie Demo"
+    ).click()
     page.get_by_label("Login").fill(SHOP)
     page.get_by_label("Password").fill("an old password")
     page.get_by_role("button", name="Add the agent").click()

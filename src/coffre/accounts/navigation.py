@@ -46,7 +46,12 @@ AGENT_PAGES = (
 
 ENTERPRISE_MENU = [
     Entry(_("Messages"), "mailbox:list", Action.VIEW_MESSAGES, frozenset({"mailbox:message"})),
-    Entry(_("Agents"), "agents:e_agents", Action.VIEW_AGENTS, frozenset(f"agents:e_{name}" for name in AGENT_PAGES)),
+    Entry(
+        _("Agents"),
+        "agents:e_agents",
+        Action.VIEW_AGENTS,
+        frozenset(f"agents:e_{name}" for name in AGENT_PAGES),
+    ),
     Entry(
         _("People and roles"),
         "accounts:people",

@@ -134,7 +134,9 @@ class DocConsumerForm(forms.Form):
         label=_("Client ID"),
         max_length=credentials.MAX_LENGTH,
         help_text=_("The client ID the e-Box side shows for the webservice account."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "none"}
+        ),
     )
     enterprise = forms.CharField(
         label=_("Enterprise number"),
@@ -156,7 +158,9 @@ class DocConsumerForm(forms.Form):
         label=_("Token endpoint address"),
         required=False,
         max_length=credentials.MAX_LENGTH,
-        help_text=_("The official one is given. For another Coffre, leave it empty: its address announces it."),
+        help_text=_(
+            "The official one is given. For another Coffre, leave it empty: its address announces it."
+        ),
         widget=forms.URLInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 

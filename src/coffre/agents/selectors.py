@@ -115,7 +115,8 @@ def runs_page(
         cursor = runs.filter(pk=before).values("started_at", "pk").first()
         if cursor is not None:
             runs = runs.filter(
-                Q(started_at__lt=cursor["started_at"]) | Q(started_at=cursor["started_at"], pk__lt=cursor["pk"])
+                Q(started_at__lt=cursor["started_at"])
+                | Q(started_at=cursor["started_at"], pk__lt=cursor["pk"])
             )
     page = list(runs.order_by("-started_at", "-id")[: size + 1])
     more = len(page) > size

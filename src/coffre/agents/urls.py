@@ -14,7 +14,12 @@ PAGES = [
     ("catalog/", "catalog", views.enterprise_catalog, views.my_catalog),
     ("suggest/", "suggest", views.enterprise_suggest, views.my_suggest),
     ("add/<str:agent_id>/", "add", views.enterprise_add, views.my_add),
-    ("<int:connection_id>/", "connection", views_connection.enterprise_connection, views_connection.my_connection),
+    (
+        "<int:connection_id>/",
+        "connection",
+        views_connection.enterprise_connection,
+        views_connection.my_connection,
+    ),
     (
         "<int:connection_id>/credentials/",
         "credentials",
@@ -26,7 +31,12 @@ PAGES = [
     ("<int:connection_id>/report/", "report", views_connection.enterprise_report, views_connection.my_report),
     ("<int:connection_id>/remove/", "remove", views_connection.enterprise_remove, views_connection.my_remove),
     # The e-Box DocConsumer's set-up (seed 001): a certificate made here, then the client id.
-    ("docconsumer/", "docconsumer", views_docconsumer.enterprise_docconsumer, views_docconsumer.my_docconsumer),
+    (
+        "docconsumer/",
+        "docconsumer",
+        views_docconsumer.enterprise_docconsumer,
+        views_docconsumer.my_docconsumer,
+    ),
     (
         "<int:connection_id>/docconsumer/",
         "docconsumer_setup",
@@ -42,6 +52,12 @@ PAGES = [
 ]
 
 urlpatterns = [
-    *(path(f"e/<str:cbe>/agents/{route}", of_enterprise, name=f"e_{name}") for route, name, of_enterprise, _ in PAGES),
-    *(path(f"my-documents/agents/{route}", of_person, name=f"my_{name}") for route, name, _, of_person in PAGES),
+    *(
+        path(f"e/<str:cbe>/agents/{route}", of_enterprise, name=f"e_{name}")
+        for route, name, of_enterprise, _ in PAGES
+    ),
+    *(
+        path(f"my-documents/agents/{route}", of_person, name=f"my_{name}")
+        for route, name, _, of_person in PAGES
+    ),
 ]

@@ -252,7 +252,9 @@ def _add(request, place: Place, agent_id: str):
             else:
                 flash.success(
                     request,
-                    _("The agent is added: its first synchronisation starts now. Its documents arrive in %(space)s.")
+                    _(
+                        "The agent is added: its first synchronisation starts now. Its documents arrive in %(space)s."
+                    )
                     % {"space": presentation.space_label(place.box, connection.folder)},
                 )
                 return redirect(place.url("connection", connection.pk))

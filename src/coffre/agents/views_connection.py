@@ -92,7 +92,9 @@ def _credentials(request, place: Place, connection_id: int):
         form = CredentialsForm(situation.agent, request.POST)
         if form.is_valid():
             try:
-                services.replace_credentials(request.user, connection.pk, form.values(), actor=web_actor(request))
+                services.replace_credentials(
+                    request.user, connection.pk, form.values(), actor=web_actor(request)
+                )
             except credentials.CredentialsInvalid as error:
                 form.add_service_errors(error.errors)
             except services.AgentServiceError as error:

@@ -97,7 +97,9 @@ def _setup(request, place: Place, connection_id: int):
         form = DocConsumerForm(request.POST)
         if form.is_valid():
             try:
-                services_docconsumer.connect(request.user, connection.pk, form.values(), actor=web_actor(request))
+                services_docconsumer.connect(
+                    request.user, connection.pk, form.values(), actor=web_actor(request)
+                )
             except credentials.CredentialsInvalid as error:
                 form.add_service_errors(error.errors)
             except services.AgentServiceError as error:
@@ -126,7 +128,9 @@ def _setup(request, place: Place, connection_id: int):
     return render(request, "agents/docconsumer_setup.html", context, status=status)
 
 
-enterprise_docconsumer_setup, my_docconsumer_setup = both_places(Action.MANAGE_AGENTS, ("GET", "POST"))(_setup)
+enterprise_docconsumer_setup, my_docconsumer_setup = both_places(Action.MANAGE_AGENTS, ("GET", "POST"))(
+    _setup
+)
 
 
 def _certificate(request, place: Place, connection_id: int):

@@ -41,7 +41,10 @@ def operator_agents(request):
         for agent in catalog.all_agents()
     ]
     reports = [
-        {"report": report, "details": json.dumps(report.details, indent=2, ensure_ascii=False, sort_keys=True)}
+        {
+            "report": report,
+            "details": json.dumps(report.details, indent=2, ensure_ascii=False, sort_keys=True),
+        }
         for report in selectors.open_support_reports()
     ]
     return render(
@@ -83,7 +86,9 @@ def operator_maintenance(request, agent_id: str):
 @operator_only
 def operator_resolve(request, report_id: int):
     if services.resolve_support_report(report_id, actor=web_actor(request)):
-        flash.success(request, _("The support report %(number)d is marked as dealt with.") % {"number": report_id})
+        flash.success(
+            request, _("The support report %(number)d is marked as dealt with.") % {"number": report_id}
+        )
     else:
         flash.info(request, _("This report was already dealt with."))
     return redirect("agents_operator:agents")

@@ -51,8 +51,9 @@ def ensure_agents(enterprise_cbe: str, person_email: str, actor: Actor) -> list[
             )
             added.append(connection.pk)
     if added:
-        with serve(PortalState.demo(demo_state_path())) as portal, override_settings(
-            COFFRE_DEMO_PORTAL_URL=portal.url
+        with (
+            serve(PortalState.demo(demo_state_path())) as portal,
+            override_settings(COFFRE_DEMO_PORTAL_URL=portal.url),
         ):
             for connection_id in added:
                 engine.sync(connection_id)

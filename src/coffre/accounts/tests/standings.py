@@ -114,12 +114,12 @@ def agent_objects(enterprise, manager, owner) -> dict:
     in the owner's "My documents" (never synced: the states are written)."""
     values = {"login": "demo-ok", "password": "demo"}
     made = {}
-    for prefix, person, box, folder in (
+    for prefix, adder, box, folder in (
         ("", manager, Ebox.objects.get(enterprise=enterprise), "purchases"),
         ("own_", owner, personal_box(owner), "documents"),
     ):
         for middle, status in (("", Status.UNKNOWN_ERROR), ("waiting_", Status.USER_ACTION_NEEDED)):
-            connection = agent_services.add_connection(person, box, folder, "demo-energy", values, actor=ACTOR)
+            connection = agent_services.add_connection(adder, box, folder, "demo-energy", values, actor=ACTOR)
             Connection.objects.filter(pk=connection.pk).update(
                 status=status,
                 user_action="accept-terms" if status == Status.USER_ACTION_NEEDED else "",
@@ -135,7 +135,7 @@ def agent_objects(enterprise, manager, owner) -> dict:
             shown_credentials={"certificate": certificate},
             status=Status.PENDING,
             next_run_at=None,
-            added_by=person,
+            added_by=adder,
         ).pk
     return made
 

@@ -421,10 +421,15 @@ ROUTES: dict[str, Route] = {
         AGENT, Try(POST_ONLY), Try(matrix(Action.SYNC_AGENTS, DONE)), foreign=("connection",)
     ),
     "agents:e_remove": Route(
-        AGENT, Try(matrix(Action.MANAGE_AGENTS)), Try(matrix(Action.MANAGE_AGENTS, DONE)), foreign=("connection",)
+        AGENT,
+        Try(matrix(Action.MANAGE_AGENTS)),
+        Try(matrix(Action.MANAGE_AGENTS, DONE)),
+        foreign=("connection",),
     ),
     "agents:e_docconsumer": Route(
-        CBE, Try(matrix(Action.MANAGE_AGENTS)), Try(matrix(Action.MANAGE_AGENTS, DONE), {"folder": "documents"})
+        CBE,
+        Try(matrix(Action.MANAGE_AGENTS)),
+        Try(matrix(Action.MANAGE_AGENTS, DONE), {"folder": "documents"}),
     ),
     "agents:e_docconsumer_setup": Route(
         DOCCONSUMER,
@@ -659,7 +664,9 @@ def test_b_objects_in_a_urls_are_never_reached(portal, name, method):
     wrong = {}
     for standing in STANDINGS:
         usual = attempt_of.rule(standing)
-        foreign_rule = route.foreign_post_rule if method == "post" and route.foreign_post_rule else route.foreign_rule
+        foreign_rule = (
+            route.foreign_post_rule if method == "post" and route.foreign_post_rule else route.foreign_rule
+        )
         if foreign_rule is not None:
             wants = [foreign_rule(standing)]
         elif usual in REFUSED:

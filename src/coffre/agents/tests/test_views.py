@@ -111,7 +111,9 @@ def test_the_agents_page_shows_both_spaces_each_status_in_words_and_the_syncs(po
     html = page(portal.client("bob").get(e("agents", portal)))
     assert "Agents fetching into Documents" in html and "Agents fetching into Purchases" in html
     purchases = html[html.index("Agents fetching into Purchases") :]
-    documents = html[html.index("Agents fetching into Documents") : html.index("Agents fetching into Purchases")]
+    documents = html[
+        html.index("Agents fetching into Documents") : html.index("Agents fetching into Purchases")
+    ]
     assert "Shop electricity" in purchases and "Old account" in documents
     assert "The agent fetches the new documents at its usual frequency." in purchases
     assert "The provider refused the login" in documents
@@ -125,7 +127,9 @@ def test_the_agents_page_shows_both_spaces_each_status_in_words_and_the_syncs(po
 def test_the_enterprise_menu_leads_to_the_agents(portal, shelf):
     html = page(portal.client("bob").get(reverse("mailbox:list", args=[portal.a.cbe])))
     assert f'href="{e("agents", portal)}"' in html
-    assert f'href="{e("agents", portal)}"' not in page(portal.client("ann").get(reverse("mailbox:list", args=[portal.a.cbe])))
+    assert f'href="{e("agents", portal)}"' not in page(
+        portal.client("ann").get(reverse("mailbox:list", args=[portal.a.cbe]))
+    )
     mine = page(portal.client("ann").get(reverse("intake:my_documents")))
     assert f'href="{reverse("agents:my_agents")}"' in mine
 
@@ -187,7 +191,9 @@ def test_a_suggestion_with_errors_shows_them_next_to_their_fields(portal, shelf)
     html = page(response)
     assert html.index("This field is required.") < html.index('name="provider_name"')
     assert not AgentSuggestion.objects.exists()
-    response = portal.client("bob").post(e("suggest", portal), {"provider_name": "Luminus", "website": "ftp://x"})
+    response = portal.client("bob").post(
+        e("suggest", portal), {"provider_name": "Luminus", "website": "ftp://x"}
+    )
     assert response.status_code == 400
     html = page(response)
     error = html.index("Enter a valid web address (http or https).")
@@ -225,7 +231,11 @@ def test_adding_an_agent_queues_its_first_sync_and_leads_to_its_page(
         )
     connection = Connection.objects.get()
     assert response.status_code == 302 and response["Location"] == e("connection", portal, connection.pk)
-    assert (connection.folder, connection.label, connection.status) == ("purchases", "Shop supplies", Status.PENDING)
+    assert (connection.folder, connection.label, connection.status) == (
+        "purchases",
+        "Shop supplies",
+        Status.PENDING,
+    )
     assert connection.shown_credentials == {"login": LOGIN}
     assert DBTaskResult.objects.get().args_kwargs["args"] == [connection.pk, "first"]
     html = page(alice.get(response["Location"]))
@@ -261,7 +271,9 @@ def test_form_errors_come_in_the_persons_language(portal, shelf):
     alice.save(update_fields=["language"])
     client = portal.client("alice")
     client.cookies["django_language"] = "fr"
-    response = client.post(e("add", portal, ShelfAgent.id), {"credentials-login": LOGIN, "folder": "documents"})
+    response = client.post(
+        e("add", portal, ShelfAgent.id), {"credentials-login": LOGIN, "folder": "documents"}
+    )
     assert response.status_code == 400
     assert "Ce champ est obligatoire." in page(response)
 
@@ -281,3 +293,29 @@ def test_a_person_adds_an_agent_to_my_documents(portal, shelf):
     connection = Connection.objects.get()
     assert response["Location"] == reverse("agents:my_connection", args=[connection.pk])
     assert (connection.box, connection.folder) == (personal_box(portal.people["ann"]), "documents")
+
+
+def test_every_agent_of_the_catalog_has_its_add_form(portal, shelf):
+    from coffre.agents import catalog
+
+    alice = portal.client("alice")
+    for agent in catalog.all_agents():
+        html = page(alice.get(e("add", portal, agent.id)))
+        for item in agent.credential_fields:
+            assert f'name="credentials-{item.name}"' in html, (agent.id, item.name)
+
+
+def test_a_secret_key_typed_with_an_error_elsewhere_is_not_sent_back(portal):
+    key = "-----BEGIN PRIVATE KEY----- c2VjcmV0 -----END PRIVATE KEY-----"
+    response = portal.client("alice").post(
+        e("add", portal, "ebox-docconsumer"),
+        {
+            "folder": "documents",
+            "credentials-client_id": "",
+            "credentials-enterprise": "",
+            "credentials-private_key": key,
+        },
+    )
+    assert response.status_code == 400
+    html = page(response)
+    assert "c2VjcmV0" not in html and 'name="credentials-private_key"' in html

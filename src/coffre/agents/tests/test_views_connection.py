@@ -46,9 +46,7 @@ def failing(portal, shelf, error) -> Connection:
 # --- who may do what -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name, wanted", [("connection", SEE), ("credentials", MANAGE), ("remove", MANAGE)]
-)
+@pytest.mark.parametrize("name, wanted", [("connection", SEE), ("credentials", MANAGE), ("remove", MANAGE)])
 def test_each_person_gets_what_the_matrix_says(portal, synced, name, wanted):
     got = {person: answer(portal.client(person).get(e(name, synced))) for person in PEOPLE}
     assert got == wanted
@@ -237,18 +235,20 @@ def test_a_person_removes_an_agent_of_my_documents(portal, shelf):
 def test_the_history_comes_newest_first_in_pages(portal, clock, synced):
     base = clock.now()
     SyncRun.objects.bulk_create(
-        SyncRun(connection=synced, started_at=base + dt.timedelta(hours=n), ended_at=base, found=n, status="OK")
+        SyncRun(
+            connection=synced, started_at=base + dt.timedelta(hours=n), ended_at=base, found=n, status="OK"
+        )
         for n in range(1, 26)
     )
     bob = portal.client("bob")
     first = page(bob.get(e("connection", synced)))
     history = first[first.index('id="history"') :]
-    assert history.count("<th scope=\"row\">") == 20
+    assert history.count('<th scope="row">') == 20
     assert history.index("<td>25</td>") < history.index("<td>24</td>")  # newest first
     older = history[history.index('rel="next"') - 200 :].split('href="', 1)[1].split('"', 1)[0]
     second = page(bob.get(older.replace("&amp;", "&")))
     rest = second[second.index('id="history"') :]
-    assert rest.count("<th scope=\"row\">") == 6  # 5 more, and the first sync
+    assert rest.count('<th scope="row">') == 6  # 5 more, and the first sync
     assert "<td>5</td>" in rest and "<td>6</td>" not in rest
     assert 'rel="next"' not in rest and "Newest" in rest
 

@@ -33,7 +33,9 @@ def start(portal, client=None, **form) -> Connection:
     client = client or portal.client("alice")
     response = client.post(e("docconsumer", portal), {"folder": "documents", "label": "Our e-Box", **form})
     connection = Connection.objects.get(agent_id="ebox-docconsumer")
-    assert response.status_code == 302 and response["Location"] == e("docconsumer_setup", portal, connection.pk)
+    assert response.status_code == 302 and response["Location"] == e(
+        "docconsumer_setup", portal, connection.pk
+    )
     return connection
 
 
@@ -59,7 +61,10 @@ def test_generating_the_certificate_keeps_the_key_sealed_and_never_shown(portal)
     assert being_set_up(connection) and connection.next_run_at is None
     html = page(alice.get(e("docconsumer_setup", portal, connection.pk)))
     assert "Your certificate is ready" in html
-    assert f"coffre client create --enterprise {portal.a.cbe} --certificate coffre-docconsumer-{portal.a.cbe}.pem" in html
+    assert (
+        f"coffre client create --enterprise {portal.a.cbe} --certificate coffre-docconsumer-{portal.a.cbe}.pem"
+        in html
+    )
     assert f'value="{OFFICIAL_REGISTRY}"' in html  # the official addresses, given
     assert "https://services.socialsecurity.be/REST/oauth/v3/token" in html
     assert f'value="{portal.a.cbe}"' in html
@@ -70,7 +75,11 @@ def test_generating_the_certificate_keeps_the_key_sealed_and_never_shown(portal)
     x509.load_pem_x509_certificate(certificate.encode())
     key = credentials.unseal(connection.credentials_sealed)["private_key"]
     assert key_matches_certificate(key, certificate)
-    for url in (e("docconsumer_setup", portal, connection.pk), e("connection", portal, connection.pk), e("agents", portal)):
+    for url in (
+        e("docconsumer_setup", portal, connection.pk),
+        e("connection", portal, connection.pk),
+        e("agents", portal),
+    ):
         assert "PRIVATE KEY" not in alice.get(url).content.decode()
     assert "PRIVATE KEY" not in certificate
     # Waiting for its client id, it never runs.
@@ -113,7 +122,9 @@ def test_pasting_the_client_id_connects_the_e_box_and_its_messages_come(
 ):
     cbe = portal.a.cbe  # the same enterprise, with its e-Box at another Coffre
     other.coffre("enterprise", "add", cbe, "--name", "Alice & Co", "--json")
-    other.publish(cbe, {"fr": "Avis de cotisations"}, [("avis.pdf", "application/pdf", simple_pdf(["Avis"]), True)])
+    other.publish(
+        cbe, {"fr": "Avis de cotisations"}, [("avis.pdf", "application/pdf", simple_pdf(["Avis"]), True)]
+    )
     alice = portal.client("alice")
     connection = start(portal, alice, folder="purchases")
 
@@ -144,4 +155,6 @@ def test_pasting_the_client_id_connects_the_e_box_and_its_messages_come(
     settings_page = page(alice.get(e("docconsumer_setup", portal, connection.pk)))
     assert f'value="{client_id}"' in settings_page and "PRIVATE KEY" not in settings_page
     # Its credentials are changed on the set-up page, which keeps the key Coffre made.
-    assert alice.get(e("credentials", portal, connection.pk))["Location"] == e("docconsumer_setup", portal, connection.pk)
+    assert alice.get(e("credentials", portal, connection.pk))["Location"] == e(
+        "docconsumer_setup", portal, connection.pk
+    )

@@ -40,7 +40,9 @@ def test_the_page_lists_agents_reports_and_suggestions(operator, portal, shelf):
     connection = add(portal)
     engine.sync(connection.pk)
     services.report_to_support(portal.people["bob"], connection.pk, actor=web("bob"))
-    services.suggest_agent(portal.people["bob"], "Proximus", website="https://www.proximus.be", actor=web("bob"))
+    services.suggest_agent(
+        portal.people["bob"], "Proximus", website="https://www.proximus.be", actor=web("bob")
+    )
     html = page(operator.get(PAGE))
     assert "Énergie Demo" in html and "Shelf test agent" in html
     assert "Unexpected error: 1" in html  # the shelf agent's connections by status
@@ -51,7 +53,9 @@ def test_the_page_lists_agents_reports_and_suggestions(operator, portal, shelf):
 
 def test_an_operator_turns_an_agents_maintenance_on_and_off(operator, portal, shelf):
     connection = add(portal)
-    response = operator.post(f"{PAGE}maintenance/test-shelf/", {"on": "1", "reason": "Portal changed"}, follow=True)
+    response = operator.post(
+        f"{PAGE}maintenance/test-shelf/", {"on": "1", "reason": "Portal changed"}, follow=True
+    )
     html = page(response)
     assert "Shelf test agent is in maintenance" in html
     assert "In maintenance" in html and "Portal changed" in html
