@@ -30,6 +30,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpx
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from coffre.agents.providers.portal_spec import MAGIC, FieldSpec, PageMatch, PortalSpec, load_spec
@@ -257,7 +258,8 @@ class PortalAgent(Agent):
         self.credential_fields = spec.credential_fields
         self.frequency = spec.frequency
         self.max_concurrent = spec.max_concurrent
-        self.description = spec.description
+        # An English msgid, translated when shown if the catalogs have it (portal_spec.SHIPPED_DESCRIPTIONS).
+        self.description = gettext_lazy(spec.description) if spec.description else ""
 
     @classmethod
     def from_file(cls, path: Path) -> "PortalAgent":

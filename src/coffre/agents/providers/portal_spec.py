@@ -35,6 +35,11 @@ COMMON_LABELS = (
     gettext_lazy("E-mail address"),
     gettext_lazy("Customer number"),
 )
+# The descriptions of the shipped portals (portals/*.yaml), here for the same reason: a
+# description is an English msgid, shown translated in the catalog when the catalogs have it.
+SHIPPED_DESCRIPTIONS = (
+    gettext_lazy("The bills of the demo's fictional energy provider (a fake portal shipped with Coffre)."),
+)
 
 
 class PortalSpecError(ValueError):
