@@ -122,7 +122,8 @@ def _acted(request, place: Place, connection_id: int, action: Action, act, done:
         act(connection)
     except services.SyncNowTooSoon as error:
         when = formats.time_format(timezone.localtime(error.retry_at), "TIME_FORMAT")
-        flash.error(request, f"{error.message} {_('It is allowed again from %(time)s.') % {'time': when}}")
+        again = _("It is allowed again from %(time)s.") % {"time": when}
+        flash.error(request, f"{error.message} {again}")
     except services.AgentServiceError as error:
         flash.error(request, error.message)
     else:

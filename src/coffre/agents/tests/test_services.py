@@ -8,6 +8,7 @@ from functools import partial
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from coffre.accounts.permissions import Action
@@ -180,17 +181,18 @@ def test_sync_now_is_limited_per_connection(
 
 
 def test_sync_now_is_refused_while_the_agent_waits_for_the_person_or_is_repaired(portal, shelf):
-    connection = add(portal, password="wrong")
-    engine.sync(connection.pk)
-    alice = portal.people["alice"]
-    with pytest.raises(services.AgentServiceError, match="current credentials"):
-        services.sync_now(alice, connection.pk, actor=web("alice"))
-    with pytest.raises(services.AgentServiceError):
-        services.user_action_done(alice, connection.pk, actor=web("alice"))  # it waits for credentials
-    services.replace_credentials(alice, connection.pk, credentials(), actor=web("alice"))
-    services.set_maintenance("test-shelf", True, actor=web("operator"))
-    with pytest.raises(services.AgentServiceError, match="being repaired"):
-        services.sync_now(alice, connection.pk, actor=web("alice"))
+    with translation.override("en"):  # the refusals are read in English here (the catalogs translate them)
+        connection = add(portal, password="wrong")
+        engine.sync(connection.pk)
+        alice = portal.people["alice"]
+        with pytest.raises(services.AgentServiceError, match="current credentials"):
+            services.sync_now(alice, connection.pk, actor=web("alice"))
+        with pytest.raises(services.AgentServiceError):
+            services.user_action_done(alice, connection.pk, actor=web("alice"))  # it waits for credentials
+        services.replace_credentials(alice, connection.pk, credentials(), actor=web("alice"))
+        services.set_maintenance("test-shelf", True, actor=web("operator"))
+        with pytest.raises(services.AgentServiceError, match="being repaired"):
+            services.sync_now(alice, connection.pk, actor=web("alice"))
 
 
 def test_removing_an_agent_keeps_the_documents_it_brought(portal, shelf):
