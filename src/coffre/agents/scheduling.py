@@ -149,6 +149,17 @@ def claim_due(limit: int | None = None, now: dt.datetime | None = None) -> list[
     return claims
 
 
+def claim_next(connection_id: int, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """After a sync of ``connection_id`` ended (its claim released): the slot it freed, for the next
+    due connection of the same agent (within the agent's limit, as every claim); [] when none is
+    due or there is no room. So a backlog of an agent drains at ``max_concurrent`` syncs at a time,
+    not ``max_concurrent`` per round of the periodic scheduler."""
+    agent_id = Connection.objects.filter(pk=connection_id).values_list("agent_id", flat=True).first()
+    if agent_id is None:
+        return []  # removed meanwhile: the next round takes its agent's due connections
+    return _claim(agent_id, 1, now or timezone.now())
+
+
 def holds(connection_id: int, token: str) -> bool:
     return Connection.objects.filter(pk=connection_id, claimed_by=token).exists()
 
