@@ -4,403 +4,40 @@ provider portal, on one machine (docs/benchmarks.md, section 6).
 On a fresh database (var/bench/agents/): ``connections`` connections of ``demo-energy`` over
 enterprises of 5 connections each (their Documents space), each with the credentials of its own
 account of the fake portal; the portal (``bench/agents_portal.py``: ``coffre.agents.fakeportal``
-under gunicorn, in processes of its own) has those accounts, ``bills`` bills each.
+under gunicorn, in processes of its own) has those accounts, ``bills`` bills each
+(``agents_world.py``).
 
-1. **Scheduling overhead** (no portal, no worker): 1% of the connections due, the rest spread over
-   the agent's period as regular runs leave them.
-   - the scheduler's round, the real task ``tasks.sync_due_connections`` with the real task queue
-     (``django_tasks_db``: one row per claim), round after round until every due connection was
-     claimed; between rounds the claimed syncs "end" (released, next run in the future), untimed;
-   - the hand-on claim of a sync that ends (``tasks._hand_on``: ``scheduling.claim_next`` and the
-     ``sync_claimed`` it enqueues), once per due connection;
-   - the limit: the same claims in raw SQL (``sqlite3``, the app's pragmas): one ``UPDATE ...
-     WHERE id IN (SELECT ... ORDER BY next_run_at, id LIMIT n) RETURNING id`` per round;
-   - the same three with ``more`` connections that are not due added (90,000 by default): the
-     claim must not cost more;
-   - the plans (EXPLAIN QUERY PLAN) of every statement of a round on the connections.
-2. **Documents per second**, for ``duration`` seconds after a warm-up (0: until every connection
+1. **Scheduling overhead** (``agents_scheduling.py``; no portal, no worker): the claims of the
+   scheduler's round and of a sync that ends, per connection, with 1% of the connections due and
+   with 90,000 more that are not; beside raw SQL claims; the plans of the round's statements.
+2. **In-process**, on the last connections: CPU and statements of one sync (``engine.sync``); the
+   store alone (seal + fsync of one document, ``coffre.mailbox.store``).
+3. **Documents per second**, for ``duration`` seconds after a warm-up (0: until every connection
    synced), with ``workers`` processes each:
    - the limit: the agent alone (``open_session``, ``list_documents``, ``download`` of each bill, as
-     the engine calls them), nothing stored, in ``workers`` processes of this phase;
+     the engine calls them), nothing stored, in ``workers`` processes forked from this phase;
    - Coffre: every connection due, ``workers`` real task workers (``coffre db_worker``, as ``coffre
      run`` starts one) and the real scheduler task enqueued every 60 s as ``coffre scheduler`` does:
      claims, the engine's syncs, each sync handing its slot on (``tasks.sync_claimed``). Counted from
      the database: documents stored (messages of origin "agent"), syncs ended.
    Afterwards: no task failed, every run ended OK, every synced connection holds its bills once.
-3. In-process, on connections still due: CPU and queries of one sync (``engine.sync``); and the
-   store alone (seal + fsync of one document, ``coffre.mailbox.store``).
 """
 
-import datetime as dt
 import multiprocessing
 import os
 import signal
 import sqlite3
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import agents_portal
-from common import (
-    BENCH_DIR,
-    PYTHON,
-    ROOT,
-    busy_cpu_seconds,
-    free_port,
-    log,
-    phase_env,
-    process_cpu_seconds,
-    stop_process,
-    with_children,
-)
+import agents_scheduling
+from agents_world import AGENT, Portal, clear_queue, connection_ids, make_due, populate
+from common import PYTHON, ROOT, busy_cpu_seconds, log, phase_env, process_cpu_seconds, with_children
 
-AGENT = "demo-energy"
-PER_ENTERPRISE = 5
 SCHEDULER_EVERY = 60  # seconds, as settings.COFFRE_PERIODIC_TASKS "sync-due-agents"
-PORTAL_WORKERS, PORTAL_THREADS = 2, 4
 IN_PROCESS_SYNCS = 41  # the last connections: one to warm up, 20 timed, 20 with their statements counted
-
-
-# --- the connections ------------------------------------------------------------------------------
-
-
-def populate(connections: int) -> dict:
-    """Enterprises (through the service) and their connections (written in bulk, credentials sealed
-    one by one as ``services.add_connection`` does); none due yet."""
-    from coffre.accounts.services import register_enterprise
-    from coffre.agents import credentials
-    from coffre.agents.models import Connection, Status
-    from coffre.audit.services import Actor
-    from coffre.core.cbe import make_cbe
-    from coffre.mailbox.models import Ebox
-
-    started = time.monotonic()
-    actor = Actor.cli("bench")
-    boxes = []
-    for number in range(-(-connections // PER_ENTERPRISE)):
-        enterprise = register_enterprise(make_cbe(7_000_000 + number), f"Client {number}", actor).enterprise
-        boxes.append(Ebox.objects.get(enterprise=enterprise, owner=None).pk)
-    far = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
-    rows = [
-        Connection(
-            box_id=boxes[number // PER_ENTERPRISE],
-            folder="documents",
-            agent_id=AGENT,
-            label=f"Compteur {number}",
-            credentials_sealed=credentials.seal(
-                {"login": agents_portal.login(number), "password": agents_portal.password(number)}
-            ),
-            shown_credentials={"login": agents_portal.login(number)},
-            status=Status.PENDING,
-            next_run_at=far,
-        )
-        for number in range(connections)
-    ]
-    Connection.objects.bulk_create(rows, batch_size=1000)
-    return {"enterprises": len(boxes), "seconds": time.monotonic() - started}
-
-
-def _ids() -> list[int]:
-    from coffre.agents.models import Connection
-
-    return list(Connection.objects.order_by("pk").values_list("pk", flat=True))
-
-
-def _spread(now: dt.datetime) -> None:
-    """Every connection at its regular slot of the agent's period, as its syncs leave it."""
-    from django.db import connection, transaction
-
-    from coffre.agents import catalog, scheduling
-
-    frequency = catalog.agent(AGENT).frequency
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = [(adapt(scheduling.next_regular_run(pk, frequency, now)), pk) for pk in _ids()]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany("UPDATE agents_connection SET next_run_at = %s WHERE id = %s", rows)
-
-
-def _make_due(due_ids: list[int], now: dt.datetime) -> None:
-    """Every claim released; ``due_ids`` due, in their order, a second apart, all past."""
-    from django.db import connection, transaction
-
-    adapt = connection.ops.adapt_datetimefield_value
-    first = now - dt.timedelta(seconds=len(due_ids) + 1)
-    rows = [(adapt(first + dt.timedelta(seconds=index)), pk) for index, pk in enumerate(due_ids)]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("UPDATE agents_connection SET claimed_by = '', claim_expires_at = NULL WHERE claimed_by != ''")
-        cursor.executemany(
-            "UPDATE agents_connection SET next_run_at = %s, claimed_by = '', claim_expires_at = NULL WHERE id = %s",
-            rows,
-        )
-
-
-def _release_claimed(now: dt.datetime) -> None:
-    """The syncs of the claimed connections "end": released, next run a period later."""
-    from coffre.agents.models import Connection
-
-    Connection.objects.exclude(claimed_by="").update(
-        claimed_by="", claim_expires_at=None, next_run_at=now + dt.timedelta(days=3)
-    )
-
-
-def _clear_queue() -> None:
-    from django_tasks_db.models import DBTaskResult
-
-    DBTaskResult.objects.all().delete()
-
-
-# --- 1. scheduling overhead -----------------------------------------------------------------------
-
-
-def _statements(work) -> list[tuple[str, list]]:
-    """The statements (with their parameters) ``work()`` sends to the database."""
-    from django.db import connection
-
-    seen = []
-
-    def wrapper(execute, sql, params, many, context):
-        seen.append((sql, list(params or [])))
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(wrapper):
-        work()
-    return seen
-
-
-def _rounds(due_ids: list[int]) -> dict:
-    """The real scheduler task, round after round, until every due connection was claimed."""
-    from django.utils import timezone
-
-    from coffre.agents import tasks
-
-    _make_due(due_ids, timezone.now())
-    seconds, claimed, rounds, statements = 0.0, 0, 0, 0
-    while True:
-        started = time.perf_counter()
-        count = tasks.sync_due_connections.call()
-        seconds += time.perf_counter() - started
-        if not count:
-            break
-        claimed, rounds = claimed + count, rounds + 1
-        _release_claimed(timezone.now())
-    # The statements of a round, counted on another pass (capturing them costs time).
-    _make_due(due_ids, timezone.now())
-    counted = []
-    statements = len(_statements(lambda: counted.append(tasks.sync_due_connections.call())))
-    _release_claimed(timezone.now())
-    _clear_queue()
-    return {
-        "claimed": claimed,
-        "rounds": rounds,
-        "ms_per_connection": seconds / max(claimed, 1) * 1000,
-        "ms_per_round": seconds / max(rounds, 1) * 1000,
-        "statements_per_round": statements,
-        "statements_per_connection": statements / max(counted[0], 1),
-    }
-
-
-def _hand_ons(due_ids: list[int]) -> dict:
-    """The claim of a sync that ends (``tasks._hand_on``: claim_next + the task it enqueues)."""
-    from django.utils import timezone
-
-    from coffre.agents import tasks
-
-    _make_due(due_ids, timezone.now())
-    seconds, claimed = 0.0, 0
-    ended = due_ids[0]  # any connection of the agent: the one whose sync "ended"
-    while True:
-        started = time.perf_counter()
-        tasks._hand_on(ended, "OK")
-        seconds += time.perf_counter() - started
-        from coffre.agents.models import Connection
-
-        taken = Connection.objects.exclude(claimed_by="").count()
-        if not taken:
-            break
-        claimed += taken
-        _release_claimed(timezone.now())
-    _make_due(due_ids, timezone.now())
-    statements = len(_statements(lambda: tasks._hand_on(ended, "OK")))
-    _release_claimed(timezone.now())
-    _clear_queue()
-    return {
-        "claimed": claimed,
-        "ms_per_connection": seconds / max(claimed, 1) * 1000,
-        "statements_per_connection": statements,
-    }
-
-
-def _raw_claims(database: Path, due_ids: list[int], batch: int) -> dict:
-    """The limit: the same claims with one UPDATE each, ``batch`` connections at a time."""
-    from django.conf import settings
-    from django.db import connection
-    from django.utils import timezone
-
-    _make_due(due_ids, timezone.now())
-    adapt = connection.ops.adapt_datetimefield_value
-    db = sqlite3.connect(database, isolation_level=None)
-    for pragma in settings.DATABASES["default"]["OPTIONS"]["init_command"].split(";"):
-        if pragma.strip():
-            db.execute(pragma)
-    claim = (
-        "UPDATE agents_connection SET claimed_by = ?, claim_expires_at = ? WHERE id IN ("
-        "SELECT id FROM agents_connection WHERE agent_id = ? AND next_run_at <= ? "
-        "AND (claim_expires_at IS NULL OR claim_expires_at <= ?) ORDER BY next_run_at, id LIMIT ?) "
-        "RETURNING id"
-    )
-    seconds, claimed, number = 0.0, 0, 0
-    while True:
-        now = timezone.now()
-        at, lease = adapt(now), adapt(now + dt.timedelta(minutes=30))
-        number += 1
-        started = time.perf_counter()
-        db.execute("BEGIN IMMEDIATE")
-        taken = db.execute(claim, (f"raw{number}", lease, AGENT, at, at, batch)).fetchall()
-        db.execute("COMMIT")
-        seconds += time.perf_counter() - started
-        if not taken:
-            break
-        claimed += len(taken)
-        db.execute(
-            "UPDATE agents_connection SET claimed_by = '', claim_expires_at = NULL, next_run_at = ? "
-            "WHERE claimed_by = ?",
-            (adapt(now + dt.timedelta(days=3)), f"raw{number}"),
-        )
-    plan = " / ".join(row[-1] for row in db.execute("EXPLAIN QUERY PLAN " + claim, ("x", at, AGENT, at, at, batch)))
-    db.close()
-    return {"claimed": claimed, "ms_per_connection": seconds / max(claimed, 1) * 1000, "plan": plan}
-
-
-def _plans(due_ids: list[int]) -> list[dict]:
-    """Every statement of a round on the connections, with SQLite's plan for it."""
-    from django.db import connection
-    from django.utils import timezone
-
-    from coffre.agents import tasks
-
-    _make_due(due_ids, timezone.now())
-    captured = _statements(tasks.sync_due_connections.call)
-    _release_claimed(timezone.now())
-    _clear_queue()
-    plans = []
-    with connection.cursor() as cursor:
-        for sql, params in captured:
-            if "agents_connection" not in sql or not sql.startswith(("SELECT", "UPDATE")):
-                continue
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
-            plans.append({"sql": " ".join(sql.split())[:160], "plan": plan})
-    return plans
-
-
-def _add_not_due(count: int) -> int:
-    """``count`` more connections, none due (copies of the first ones, next run far away); the
-    highest id before them."""
-    from django.db import connection, transaction
-
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT max(id), count(*) FROM agents_connection")
-        highest, existing = cursor.fetchone()
-        cursor.execute("PRAGMA table_info(agents_connection)")
-        columns = [row[1] for row in cursor.fetchall() if row[1] not in ("id", "next_run_at")]
-        names = ", ".join(columns)
-        added = 0
-        while added < count:
-            chunk = min(existing, count - added)
-            cursor.execute(
-                f"INSERT INTO agents_connection ({names}, next_run_at) SELECT {names}, '2100-01-01 00:00:00' "
-                f"FROM agents_connection WHERE id <= %s ORDER BY id LIMIT %s",
-                [highest, chunk],
-            )
-            added += chunk
-    return highest
-
-
-def _remove_added(highest: int) -> None:
-    from coffre.agents.models import Connection
-
-    Connection.objects.filter(pk__gt=highest).delete()
-
-
-def scheduling_overhead(database: Path, due_fraction: float, more: int) -> dict:
-    from django.utils import timezone
-
-    ids = _ids()
-    step = max(1, round(1 / due_fraction))
-    due_ids = ids[::step]
-    _spread(timezone.now())
-    result = {"connections": len(ids), "due": len(due_ids), "added": more}
-    from coffre.agents import catalog
-
-    result["max_concurrent"] = catalog.agent(AGENT).max_concurrent
-    for label in ("base", "more"):
-        if label == "more":
-            if not more:
-                break
-            log(f"agents: scheduling, {more} connections not due added")
-            highest = _add_not_due(more)
-        else:
-            log(f"agents: scheduling, {len(ids)} connections, {len(due_ids)} due")
-        result[label] = {
-            "round": _rounds(due_ids),
-            "hand_on": _hand_ons(due_ids),
-            "raw_round": _raw_claims(database, due_ids, result["max_concurrent"]),
-            "raw_one": _raw_claims(database, due_ids, 1),
-            "plans": _plans(due_ids),
-        }
-        if label == "more":
-            _remove_added(highest)
-    plans = result["base"]["plans"] + result.get("more", {}).get("plans", [])
-    due_reads = [item for item in plans if "next_run_at" in item["sql"] and '"id" IN' not in item["sql"]]
-    result["plans_use_due_index"] = bool(due_reads) and all("agents_due" in item["plan"] for item in due_reads)
-    result["plans_scan"] = [item for item in plans if "SCAN agents_connection" in item["plan"]]
-    return result
-
-
-# --- the portal -----------------------------------------------------------------------------------
-
-
-class Portal:
-    """The fake portal under gunicorn (threaded workers, its state built before the fork)."""
-
-    def __init__(self, var_dir: Path, accounts: int, bills: int, pdf_bytes: int):
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.log_path = var_dir / "portal.log"
-        self.env = {
-            **phase_env(var_dir),
-            "BENCH_PORTAL_ACCOUNTS": str(accounts),
-            "BENCH_PORTAL_BILLS": str(bills),
-            "BENCH_PORTAL_PDF_BYTES": str(pdf_bytes),
-        }
-
-    def __enter__(self) -> "Portal":
-        self._log = open(self.log_path, "wb")
-        self.process = subprocess.Popen(
-            [PYTHON, "-m", "gunicorn", "--preload", "--worker-class", "gthread", "--workers", str(PORTAL_WORKERS),
-             "--threads", str(PORTAL_THREADS), "--bind", f"127.0.0.1:{self.port}", "--chdir", str(BENCH_DIR),
-             "--log-level", "warning", "--keep-alive", "30", "agents_portal:application"],
-            env=self.env, cwd=ROOT, stdout=self._log, stderr=self._log,
-        )
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"agents bench: the portal stopped at start-up; see {self.log_path}")
-            try:
-                with urllib.request.urlopen(self.url + "login", timeout=2):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        self.__exit__()
-        raise SystemExit(f"agents bench: the portal did not answer; see {self.log_path}")
-
-    def cpu_seconds(self) -> float:
-        return sum(process_cpu_seconds(pid) for pid in with_children(self.process.pid))
-
-    def __exit__(self, *exc) -> None:
-        stop_process(self.process)
-        self._log.close()
 
 
 # --- 2. documents per second ----------------------------------------------------------------------
@@ -484,7 +121,8 @@ def agent_alone(portal: Portal, total: int, workers: int, warmup: float, duratio
     connections.close_all()  # before the fork
     processes = [
         context.Process(
-            target=_agent_alone_worker, args=(counter, total, bool(duration), stop_at, syncs, documents, errors)
+            target=_agent_alone_worker,
+            args=(counter, total, bool(duration), stop_at, syncs, documents, errors),
         )
         for _ in range(workers)
     ]
@@ -504,7 +142,9 @@ def agent_alone(portal: Portal, total: int, workers: int, warmup: float, duratio
     for process in processes:
         process.join(300)
     if errors.value:
-        raise SystemExit(f"agents bench: {errors.value} syncs of the agent alone failed; see {portal.log_path}")
+        raise SystemExit(
+            f"agents bench: {errors.value} syncs of the agent alone failed; see {portal.log_path}"
+        )
     return _figures(first, last)
 
 
@@ -533,8 +173,8 @@ def coffre_syncs(
     from coffre.agents import tasks
 
     database = var_dir / "coffre.sqlite3"
-    _make_due(ids, timezone.now())  # every connection due, in the order of the accounts
-    _clear_queue()
+    make_due(ids, timezone.now())  # every connection due, in the order of the accounts
+    clear_queue()
     before = _counts(database)[0]  # the syncs of the in-process sample
     connections.close_all()
     env = phase_env(var_dir, COFFRE_DEMO_PORTAL_URL=portal.url, COFFRE_LOG_LEVEL="WARNING")
@@ -637,7 +277,7 @@ def in_process(portal: Portal, waiting: list[int], pdf_bytes: int) -> dict:
     from coffre.mailbox import store
 
     settings.COFFRE_DEMO_PORTAL_URL = portal.url
-    _make_due(waiting, timezone.now())
+    make_due(waiting, timezone.now())
     engine.sync(waiting[0])  # warm: imports, the TLS context, the first statements
     half = len(waiting) // 2
     timed, counted = waiting[1:half], waiting[half:]
@@ -693,7 +333,7 @@ def run(var_dir: Path, args) -> dict:
         "load_at_start": load,
         "setup": setup,
     }
-    result["scheduling"] = scheduling_overhead(database, args.agents_due, args.agents_more)
+    result["scheduling"] = agents_scheduling.scheduling_overhead(database, args.agents_due, args.agents_more)
     log(f"agents: the portal, {args.agents_connections} accounts x {args.agents_bills} bills")
     with Portal(var_dir, args.agents_connections, args.agents_bills, pdf_bytes) as portal:
         settings.COFFRE_DEMO_PORTAL_URL = portal.url
@@ -702,13 +342,14 @@ def run(var_dir: Path, args) -> dict:
         result["alone"] = agent_alone(
             portal, args.agents_connections, args.agents_workers, args.agents_warmup, args.agents_duration
         )
-        ids = _ids()
+        ids = connection_ids()
         sample, ids = ids[-IN_PROCESS_SYNCS:], ids[:-IN_PROCESS_SYNCS]
         log(f"agents: in-process, {len(sample)} syncs")
         result["in_process"] = in_process(portal, sample, pdf_bytes)
         log(f"agents: Coffre, {args.agents_workers} task workers, {span}")
         result["coffre"] = coffre_syncs(
-            var_dir, portal, ids, args.agents_bills, args.agents_workers, args.agents_warmup, args.agents_duration
+            var_dir, portal, ids, args.agents_bills, args.agents_workers, args.agents_warmup,
+            args.agents_duration,
         )
     problems = result["coffre"]["checks"]["problems"]
     if problems:

@@ -228,9 +228,13 @@ def _agents_rows(agents: dict) -> list[str]:
         ("hand-on of a sync that ends (`claim_next` + its `sync_claimed`)", "hand_on", "raw_one", "LIMIT 1"),
     ):
         item, raw = base[key], base[raw_key]
+        statements = (
+            f"{item['statements_per_round']} statements a round" if "statements_per_round" in item
+            else f"{item['statements_per_connection']} statements"
+        )
         rows.append(
             f"| Agents scheduling, per connection claimed ({due}): {label} | {item['ms_per_connection']:.2f} ms "
-            f"({item['statements_per_connection']:.0f} statements) | raw SQL, one `UPDATE ... {raw_label} RETURNING`: "
+            f"({statements}) | raw SQL, one `UPDATE ... {raw_label} RETURNING`: "
             f"{raw['ms_per_connection']:.3f} ms | {item['ms_per_connection'] / raw['ms_per_connection']:.0f}x | |"
         )
     if more:
