@@ -94,7 +94,7 @@ class _Window:
 
 
 def _figures(first: dict, last: dict) -> dict:
-    seconds = last["at"] - first["at"]
+    seconds = max(last["at"] - first["at"], 1e-6)
     syncs, documents = last["syncs"] - first["syncs"], last["documents"] - first["documents"]
     workers, portal = last["workers_cpu"] - first["workers_cpu"], last["portal_cpu"] - first["portal_cpu"]
     others = last["busy"] - first["busy"] - workers - portal - (last["self_cpu"] - first["self_cpu"])
@@ -129,13 +129,14 @@ def agent_alone(portal: Portal, total: int, workers: int, warmup: float, duratio
     for process in processes:
         process.start()
     window = _Window(portal, lambda: [process.pid for process in processes if process.is_alive()])
-    time.sleep(warmup)
+    time.sleep(warmup if duration else 0)  # the full run counts everything
     first = window.sample(syncs.value, documents.value)
     if duration:
         stop_at.value = first["at"] + duration
         time.sleep(duration)
         last = window.sample(syncs.value, documents.value)
     else:
+        last = first
         while counter.value < total + workers and any(process.is_alive() for process in processes):
             time.sleep(0.5)
             last = window.sample(syncs.value, documents.value)
@@ -192,7 +193,7 @@ def coffre_syncs(
         started = time.monotonic()
         tasks.sync_due_connections.enqueue()  # as `coffre scheduler` does, every minute
         next_round = started + SCHEDULER_EVERY
-        time.sleep(warmup)
+        time.sleep(warmup if duration else 0)  # the full run counts everything
         syncs, documents, claimed = _counts(database)
         first = window.sample(syncs, documents)
         while True:
