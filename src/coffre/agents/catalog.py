@@ -7,10 +7,14 @@ is the catalog page's search (name, provider and category, accents and case igno
 
 import unicodedata
 
+from coffre.agents.providers.docconsumer import DocConsumerAgent
+from coffre.agents.providers.imap_mailbox import ImapMailboxAgent
 from coffre.agents.providers.portal import portal_agent
 from coffre.agents.sdk import Agent, Category
 
 AGENTS: tuple[Agent, ...] = (
+    DocConsumerAgent(),  # an enterprise's e-Box, from any Message Registry REST v2.1
+    ImapMailboxAgent(),  # the attachments of a mailbox folder
     portal_agent("demo-energy"),  # the demo's fake provider portal (coffre.agents.fakeportal)
 )
 

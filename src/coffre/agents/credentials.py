@@ -22,6 +22,7 @@ from coffre.core.keys import keyring
 
 PURPOSE = b"agents/credentials/v1"
 MAX_LENGTH = 2048
+MAX_MULTILINE_LENGTH = 16384  # a PEM key of 4096 bits with its certificate chain
 _CONTROL = {chr(code) for code in range(32)} | {"\x7f"}
 _url = URLValidator(schemes=["http", "https"])
 
@@ -100,9 +101,13 @@ def validated(agent: Agent, values: dict) -> dict:
             if item.required:
                 errors[item.name] = str(_("This field is required."))
             continue
-        if len(value) > MAX_LENGTH:
-            errors[item.name] = str(_("At most %(count)d characters.") % {"count": MAX_LENGTH})
-        elif _CONTROL & set(value):
+        multiline = item.kind == FieldKind.MULTILINE
+        limit = MAX_MULTILINE_LENGTH if multiline else MAX_LENGTH
+        if len(value) > limit:
+            errors[item.name] = str(_("At most %(count)d characters.") % {"count": limit})
+        elif multiline and (_CONTROL - {"\n", "\r"}) & set(value):
+            errors[item.name] = str(_("Text lines only, without control characters."))
+        elif not multiline and _CONTROL & set(value):
             errors[item.name] = str(_("One line, without control characters."))
         elif problem := _checked(item.kind, value):
             errors[item.name] = problem

@@ -25,6 +25,7 @@ Never logs or keeps a credential: every secret value is taken out of the error t
 import datetime as dt
 import logging
 import traceback
+import dataclasses
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -67,6 +68,7 @@ class _Counts:
     new: int = 0
     duplicates: int = 0
     known: int = 0
+    refused: int = 0  # documents none of whose files may be stored (filing.screen)
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,14 @@ def _fetch(context: _Context) -> None:
                 continue
             fetched = agent.download(session, remote)
             _checked_fetched(fetched)
+            screened = filing.screen(fetched)
+            if not screened.files:
+                context.counts.refused += 1
+                filing.refuse_document(connection.pk, context.token, remote, screened.refused)
+                continue
+            fetched = dataclasses.replace(
+                fetched, files=screened.files, details={**fetched.details, "refused": list(screened.refused)}
+            ) if screened.refused else dataclasses.replace(fetched, files=screened.files)
             taken = filing.file_fetched(connection, context.token, agent, remote, fetched)
             if taken is None:
                 context.counts.known += 1
@@ -277,13 +287,14 @@ def _status_changed(
 def _log(connection: Connection, outcome: _Outcome, counts: _Counts) -> None:
     if outcome.status == Status.OK:
         logger.info(
-            "agents: connection %s (%s): %d listed, %d new, %d already in the space, %d known",
+            "agents: connection %s (%s): %d listed, %d new, %d already in the space, %d known, %d refused",
             connection.pk,
             connection.agent_id,
             counts.found,
             counts.new,
             counts.duplicates,
             counts.known,
+            counts.refused,
         )
     else:
         logger.warning(

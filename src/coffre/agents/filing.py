@@ -27,10 +27,11 @@ from django.utils import timezone
 
 from coffre.agents import scheduling
 from coffre.agents.models import Connection, RemoteItem
-from coffre.agents.sdk import Agent, FetchedDocument, PaymentFacts, RemoteDocument
+from coffre.agents.sdk import Agent, FetchedDocument, PaymentFacts, RemoteDocument, RemoteFile
 from coffre.audit.services import Actor, record
 from coffre.events import services as events
 from coffre.events.services import BRUSSELS
+from coffre.intake import filetypes, mime
 from coffre.mailbox import services_spaces, store
 from coffre.mailbox.models import Ebox, Message, Origin
 from coffre.mailbox.services import PaymentDraft
@@ -88,6 +89,45 @@ def facts_of(remote: RemoteDocument, fetched: FetchedDocument) -> dict:
         "details": fetched.details,
     }
     return _json({key: value for key, value in facts.items() if value not in ("", None, {}, False)})
+
+
+@dataclass(frozen=True)
+class Screened:
+    """The files of a downloaded document that may be stored (typed by their content, as the
+    e-mail intake types attachments), and those refused: ``{"file", "code", "reason"}``."""
+
+    files: tuple[RemoteFile, ...]
+    refused: tuple[dict, ...]
+
+
+def screen(fetched: FetchedDocument) -> Screened:
+    """Programs, scripts, macros, active content, unsafe archives and files larger than
+    ``COFFRE_INTAKE_MAX_FILE_SIZE`` are refused, whatever the provider calls them
+    (``coffre.intake.filetypes``: the same rules as for a mail's attachments)."""
+    limits = mime.Limits.from_settings()
+    kept, refused = [], []
+    for item in fetched.files:
+        if len(item.content) > limits.max_file_size:
+            refused.append({"file": item.file_name, "code": "too-large", "reason": "larger than accepted"})
+            continue
+        verdict = filetypes.classify(item.content, item.file_name, item.media_type, limits)
+        if not verdict.accepted:
+            refused.append({"file": item.file_name, "code": verdict.code, "reason": verdict.reason})
+            continue
+        kept.append(RemoteFile(item.file_name, verdict.file_type.media_type, item.content))
+    return Screened(tuple(kept), tuple(refused))
+
+
+def refuse_document(connection_id: int, token: str, remote: RemoteDocument, refused: tuple[dict, ...]) -> None:
+    """None of a document's files may be stored: the cursor moves past it, and the refusal is
+    audited (the provider will list it again, the engine will refuse it again: no retry loop)."""
+    with transaction.atomic():
+        _advance(connection_id, token, remote.cursor, stored=0)
+        record(
+            ACTOR,
+            "agents.document.refused",
+            details={"connection": connection_id, "remoteId": remote.remote_id[:200], "refused": list(refused)},
+        )
 
 
 def stage(

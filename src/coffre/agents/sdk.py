@@ -68,6 +68,7 @@ class FieldKind(enum.StrEnum):
     PASSWORD = "password"
     URL = "url"
     NUMBER = "number"
+    MULTILINE = "multiline"  # several lines: a PEM key or certificate (a text area)
 
 
 @dataclass(frozen=True)

@@ -87,3 +87,24 @@ def test_only_the_fields_that_are_not_secret_are_shown_again():
     with translation.override("en"), pytest.raises(credentials.CredentialsInvalid) as refused:
         credentials.validated(agent, {"login": LOGIN, "password": ""})
     assert refused.value.errors == {"password": "This field is required."}
+
+
+def test_a_pem_key_is_taken_on_several_lines_and_only_in_a_multiline_field():
+    from coffre.agents.providers.docconsumer import DocConsumerAgent
+    from coffre.agents.providers.docconsumer_setup import new_key_and_certificate
+
+    agent = DocConsumerAgent()
+    key, _certificate = new_key_and_certificate("Coffre test")
+    values = {
+        "client_id": "client-1",
+        "enterprise": "0403170701",
+        "private_key": key,
+        **{item.name: "" for item in agent.credential_fields if not item.required},
+    }
+    assert credentials.validated(agent, values)["private_key"] == key  # kept exactly, lines and all
+    with pytest.raises(credentials.CredentialsInvalid) as refused:
+        credentials.validated(agent, {**values, "private_key": key + "\x00"})
+    assert set(refused.value.errors) == {"private_key"}
+    with pytest.raises(credentials.CredentialsInvalid) as refused:
+        credentials.validated(agent, {**values, "client_id": "client\n-1"})  # one line only
+    assert set(refused.value.errors) == {"client_id"}

@@ -372,3 +372,22 @@ def test_credentials_replaced_during_a_failing_run_are_tried_next(portal, shelf,
     assert engine.run_claimed(connection.pk, token).status == Status.LOGIN_FAILED
     connection = fresh(connection)
     assert connection.status == Status.PENDING and connection.next_run_at == clock.now()
+
+
+def test_programs_and_unsafe_files_of_a_provider_are_refused_as_for_a_mail(portal, shelf):
+    program = b"MZ\x90\x00" + b"\x00" * 200
+    shelf.add(1, more=(("setup.exe", program),))  # a bill with a program beside it
+    [refused] = shelf.add(1)
+    refused.content = program  # a "bill" that is a program
+    shelf.add(1)
+    connection = add(portal)
+    engine.sync(connection.pk)
+    assert stored(connection) == ["Bill 1", "Bill 3"]
+    first = RemoteItem.objects.get(remote_id="bill-1").message
+    assert [a.file_name for a in first.attachments.all()] == ["bill-1.pdf"]
+    assert RemoteItem.objects.get(remote_id="bill-1").facts["details"]["refused"][0]["code"] == "executable"
+    [audit] = AuditRecord.objects.filter(action="agents.document.refused")
+    assert audit.details["remoteId"] == "bill-2" and audit.details["refused"][0]["code"] == "executable"
+    assert fresh(connection).status == Status.OK
+    engine.sync(connection.pk)  # the cursor is past it: not taken again, not refused again
+    assert AuditRecord.objects.filter(action="agents.document.refused").count() == 1

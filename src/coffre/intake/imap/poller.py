@@ -26,6 +26,7 @@ import ssl
 from dataclasses import asdict, dataclass
 from email.parser import BytesParser
 from email.policy import compat32
+from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
@@ -34,6 +35,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import SocketTimeout
 
 from coffre.audit.services import Actor
+from coffre.core.net import is_loopback
 from coffre.intake.imap import credentials, services
 from coffre.intake.imap.models import ImapSource, Security
 
@@ -109,21 +111,34 @@ def deliver_to_pipeline(raw: bytes, envelope: PolledEnvelope):
     return pipeline.receive(raw, pipeline.Envelope(**asdict(envelope)))
 
 
-def _tls_context(source: ImapSource) -> ssl.SSLContext:
+class ImapAccount(Protocol):
+    """Where and as whom to log in: an ``ImapSource``, or any object with these attributes (the
+    IMAP mailbox agent's, ``coffre.agents.providers.imap_mailbox``)."""
+
+    host: str
+    port: int
+    security: str  # a Security value
+    username: str
+    ca_certificate: str  # PEM of a private CA; empty: the system's
+
+
+def _tls_context(source: ImapAccount) -> ssl.SSLContext:
     context = ssl.create_default_context(cadata=source.ca_certificate or None)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
 
-def connect(source: ImapSource, password: str) -> IMAPClient:
-    """An IMAPClient logged in to ``source``; raises the library's errors (see ``_explain``)."""
+def connect(source: ImapAccount, password: str) -> IMAPClient:
+    """An IMAPClient logged in to ``source`` (TLS at least 1.2, verified; STARTTLS only when
+    offered; no encryption only to this machine); raises the library's errors (see ``_explain``)
+    and ``PollError``."""
     timeout = SocketTimeout(connect=settings.COFFRE_IMAP_TIMEOUT, read=settings.COFFRE_IMAP_TIMEOUT)
     if source.security == Security.TLS:
         client = IMAPClient(
             source.host, port=source.port, ssl=True, ssl_context=_tls_context(source), timeout=timeout
         )
     else:
-        if source.security == Security.PLAIN and not services.is_loopback(source.host):
+        if source.security == Security.PLAIN and not is_loopback(source.host):
             raise PollError("an unencrypted connection is only allowed to this machine")
         client = IMAPClient(source.host, port=source.port, ssl=False, timeout=timeout)
         if source.security == Security.STARTTLS:
