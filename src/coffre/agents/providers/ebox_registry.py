@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from coffre.agents.providers.tls import verifying_context
 from coffre.agents.sdk import LoginFailed, UnknownAgentError, UserAction, UserActionNeeded, VendorDown
 from coffre.core.net import is_loopback
 from coffre.oauth.assertions import sign_assertion
@@ -126,7 +127,7 @@ class RegistryClient:
         self.where = where
         self.client_id = client_id
         self._key = private_key  # a joserfc RSAKey; never printed
-        self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=verifying_context())
         self._token = ""
         self._token_until = 0.0
         self.scopes: frozenset[str] = frozenset()  # what the token was granted

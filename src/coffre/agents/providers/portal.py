@@ -15,11 +15,9 @@ go only to the portal's own site (and its ``extra_hosts``), redirects included.
 """
 
 import codecs
-import functools
 import json
 import logging
 import re
-import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +33,7 @@ from django.utils import timezone
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from coffre.agents.providers.portal_spec import MAGIC, FieldSpec, PageMatch, PortalSpec, load_spec
+from coffre.agents.providers.tls import verifying_context
 from coffre.agents.sdk import (
     Agent,
     FetchedDocument,
@@ -130,14 +129,6 @@ def _user_agent() -> str:
     return f"Coffre/{version} (document agent; self-hosted)"
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    """The verifying TLS context of every sync of this process (httpx's default: the system's or
-    certifi's CA bundle). Building one loads the whole bundle, about 20 ms of CPU, more than the
-    rest of a small sync's HTTP: so it is built once, not per sync (docs/benchmarks.md, agents)."""
-    return httpx.create_ssl_context()
-
-
 class _Browser:
     """The HTTP side of one sync: fetches pages, maps transport failures to the SDK's errors."""
 
@@ -151,7 +142,7 @@ class _Browser:
             timeout=httpx.Timeout(spec.timeout_seconds),
             follow_redirects=True,
             max_redirects=10,
-            verify=_tls_context(),
+            verify=verifying_context(),
             headers={"User-Agent": _user_agent(), "Accept-Language": "fr-BE, nl-BE;q=0.9, en;q=0.8"},
             event_hooks={"request": [self._check_host]},
         )

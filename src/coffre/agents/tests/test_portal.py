@@ -12,7 +12,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from coffre.agents.providers import portal as portal_module
+from coffre.agents.providers import tls
 from coffre.agents.providers.portal import Cursor, _encoding, parse_amount
 from coffre.agents.sdk import (
     LoginFailed,
@@ -87,7 +87,7 @@ def test_a_second_listing_from_the_cursor_finds_only_the_new_bills(energy, porta
     assert sync(energy, alice(), again[-1].cursor)[0] == []
 
 
-def test_syncs_share_one_verifying_tls_context(energy, monkeypatch):
+def test_syncs_share_one_verifying_tls_context(energy, monkeypatch):  # the DocConsumer uses it too
     """Building a TLS context loads the whole CA bundle (about 20 ms of CPU, more than the rest of
     a small sync's HTTP): thousands of syncs must not pay it each (docs/benchmarks.md, agents)."""
     loads = []
@@ -98,11 +98,11 @@ def test_syncs_share_one_verifying_tls_context(energy, monkeypatch):
         return load(context, *args, **kwargs)
 
     monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
-    portal_module._tls_context.cache_clear()
+    tls.verifying_context.cache_clear()
     for _ in range(3):
         assert len(sync(energy, alice())[0]) == 25
     assert len(loads) == 1
-    context = portal_module._tls_context()
+    context = tls.verifying_context()
     assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
     assert context.cert_store_stats()["x509_ca"] > 0  # the CA bundle, loaded
 
