@@ -11,6 +11,10 @@ Phases run in processes of their own, each with Django pointed at its own var di
   ``BENCH_NIGHTLY_SCALE=0.01`` (or the ``--nightly-*`` options) makes it smaller for a quick run.
 - intake: mails with a 100 kB PDF over real SMTP to a space's address through Coffre's SMTP
   server and its real routes (``intake.py``), against the same server discarding the same mails.
+- agents: 10,000 connections of the declarative portal agent against the fake provider portal
+  (``agents.py``): the scheduler's claims against raw SQL claims, with 1% due and with 90,000 more
+  connections not due; documents stored per second by the real task workers against the agent
+  alone (the same listing and downloads, nothing stored).
 
 The table goes to stdout; the figures also to var/bench/latest.json. docs/benchmarks.md explains
 the method and what each limit means.
@@ -61,6 +65,10 @@ def _phase(args) -> None:
         import intake
 
         result = intake.run(var_dir, args.intake_connections, args.warmup, args.duration)
+    elif args.phase == "agents":
+        import agents
+
+        result = agents.run(var_dir, args)
     else:
         raise SystemExit(f"unknown phase {args.phase}")
     Path(args.out).write_text(json.dumps(result, indent=2))
@@ -167,6 +175,9 @@ def render(results: dict) -> str:
             f"({coffre['other_processes_cores']:.2f} cores) | {discard['server_cpu_ms']:.1f} ms "
             f"({discard['other_processes_cores']:.2f} cores) | | |",
         ]
+    agents = results.get("agents")
+    if agents:
+        lines += _agents_rows(agents)
     lines += [
         "",
         f"Run time {results['elapsed_s'] / 60:.1f} min"
@@ -183,6 +194,67 @@ def render(results: dict) -> str:
         + ".",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _agents_rows(agents: dict) -> list[str]:
+    coffre, alone, inproc = agents["coffre"], agents["alone"], agents["in_process"]
+    scheduling = agents["scheduling"]
+    base, more = scheduling["base"], scheduling.get("more")
+    span = f"{coffre['window_s']:.0f} s" if agents.get("duration") else "every connection"
+    first_hour = agents["connections"] / 3600
+    ratio = coffre["documents_per_s"] / alone["documents_per_s"] if alone["documents_per_s"] else float("nan")
+    rows = [
+        f"| Agents: documents stored per second ({agents['connections']:,} connections of demo-energy due, "
+        f"{agents['bills']} bills of {agents['pdf_bytes'] / 1024:.0f} kB each on the fake portal; "
+        f"{agents['workers']} task workers (`db_worker`), max_concurrent {agents['max_concurrent']}; {span}) | "
+        f"{coffre['documents_per_s']:.1f} docs/s ({coffre['syncs_per_s']:.1f} syncs/s) | the agent alone (the same "
+        f"logins, listings and downloads, nothing stored; {agents['workers']} processes): "
+        f"{alone['documents_per_s']:.1f} docs/s ({alone['syncs_per_s']:.1f} syncs/s) | {ratio:.0%} | "
+        + _aim(coffre["syncs_per_s"] >= first_hour, f"first syncs of all {agents['connections']:,} within an hour "
+               f"(>= {first_hour:.1f} syncs/s)") + " |",
+        f"| Agents: CPU per sync, task workers / portal (other processes meanwhile) | "
+        f"{coffre['workers_cpu_ms_per_sync']:.1f} / {coffre['portal_cpu_ms_per_sync']:.1f} ms "
+        f"({coffre['other_processes_cores']:.2f} cores) | {alone['workers_cpu_ms_per_sync']:.1f} / "
+        f"{alone['portal_cpu_ms_per_sync']:.1f} ms ({alone['other_processes_cores']:.2f} cores) | | |",
+        f"| Agents: one sync in-process ({inproc['documents_per_sync']:.0f} documents): CPU; statements | "
+        f"{inproc['cpu_ms_per_sync']:.1f} ms; {inproc['statements_per_sync']:.0f} "
+        f"({inproc['statements_per_document']:.0f} per document) | store alone (seal + fsync, no database): "
+        f"{inproc['store_ms_per_document']:.1f} ms per document | | |",
+    ]
+    due = f"{scheduling['connections']:,} connections, {scheduling['due']} due"
+    for label, key, raw_key, raw_label in (
+        (f"round (`sync_due_connections` with its task queue; {scheduling['max_concurrent']} a round)",
+         "round", "raw_round", f"LIMIT {scheduling['max_concurrent']}"),
+        ("hand-on of a sync that ends (`claim_next` + its `sync_claimed`)", "hand_on", "raw_one", "LIMIT 1"),
+    ):
+        item, raw = base[key], base[raw_key]
+        statements = (
+            f"{item['statements_per_round']} statements a round" if "statements_per_round" in item
+            else f"{item['statements_per_connection']} statements"
+        )
+        rows.append(
+            f"| Agents scheduling, per connection claimed ({due}): {label} | {item['ms_per_connection']:.2f} ms "
+            f"({statements}) | raw SQL, one `UPDATE ... {raw_label} RETURNING`: "
+            f"{raw['ms_per_connection']:.3f} ms | {item['ms_per_connection'] / raw['ms_per_connection']:.0f}x | |"
+        )
+    if more:
+        growth = max(more[key]["ms_per_connection"] / base[key]["ms_per_connection"] for key in ("round", "hand_on"))
+        rows.append(
+            f"| same, with {scheduling['added']:,} more connections not due: round / hand-on | "
+            f"{more['round']['ms_per_connection']:.2f} / {more['hand_on']['ms_per_connection']:.2f} ms | raw SQL: "
+            f"{more['raw_round']['ms_per_connection']:.3f} / {more['raw_one']['ms_per_connection']:.3f} ms | "
+            f"{growth:.2f}x the cost without them | "
+            + _aim(growth <= 1.5, "does not grow with the connections not due (<= 1.5x)") + " |"
+        )
+    plans_ok = scheduling["plans_use_due_index"] and not scheduling["plans_scan"]
+    rows.append(
+        "| Agents scheduling: query plans of a round (EXPLAIN QUERY PLAN) | every read of due connections "
+        "searches `agents_due` (agent, next run); " + (
+            "no statement scans the connections" if not scheduling["plans_scan"]
+            else f"{len(scheduling['plans_scan'])} statements scan the connections"
+        ) + " | | | " + _aim(plans_ok, "the due index, no scan") + " |"
+    )
+    return rows
 
 
 def ensure_dataset(args) -> dict:
@@ -261,7 +333,7 @@ def main() -> None:
     parser.add_argument("--phase", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     parser.add_argument(
-        "--only", choices=["publication", "consultation", "nightly", "intake"], help="run one phase only"
+        "--only", choices=["publication", "consultation", "nightly", "intake", "agents"], help="run one phase only"
     )
     parser.add_argument("--connections", type=int, default=8, help="publication: concurrent connections")
     parser.add_argument("--warmup", type=float, default=3.0, help="publication, intake: warm-up seconds")
@@ -295,6 +367,22 @@ def main() -> None:
     )
     parser.add_argument("--nightly-days", type=int, default=30, help="nightly: days of history")
     parser.add_argument("--dataset-dir", help=argparse.SUPPRESS)
+    parser.add_argument("--agents-connections", type=int, default=10_000, help="agents: connections (and portal accounts)")
+    parser.add_argument("--agents-bills", type=int, default=3, help="agents: bills per portal account")
+    parser.add_argument("--agents-pdf-kb", type=int, default=100, help="agents: size of a bill (0: the portal's own small PDF)")
+    parser.add_argument(
+        "--agents-workers", type=int, default=4,
+        help="agents: task workers (and processes of the agent alone); the agent's max_concurrent is 4",
+    )
+    parser.add_argument(
+        "--agents-duration", type=float, default=60.0,
+        help="agents: measured seconds of each throughput pass; 0 syncs every connection (the full run)",
+    )
+    parser.add_argument("--agents-warmup", type=float, default=10.0, help="agents: warm-up seconds of each pass")
+    parser.add_argument("--agents-due", type=float, default=0.01, help="agents: fraction due for the claim costs")
+    parser.add_argument(
+        "--agents-more", type=int, default=90_000, help="agents: connections not due added for the second claim costs"
+    )
     args = parser.parse_args()
     if args.phase:
         _phase(args)
@@ -367,6 +455,25 @@ def main() -> None:
                 str(args.warmup),
                 "--duration",
                 str(args.duration),
+            ],
+        )
+    if args.only in (None, "agents"):
+        var_dir = VAR_BENCH / "agents"
+        shutil.rmtree(var_dir, ignore_errors=True)
+        var_dir.mkdir(parents=True)
+        log("agents phase")
+        results["agents"] = common.run_phase(
+            "agents",
+            var_dir,
+            [
+                "--agents-connections", str(args.agents_connections),
+                "--agents-bills", str(args.agents_bills),
+                "--agents-pdf-kb", str(args.agents_pdf_kb),
+                "--agents-workers", str(args.agents_workers),
+                "--agents-duration", str(args.agents_duration),
+                "--agents-warmup", str(args.agents_warmup),
+                "--agents-due", str(args.agents_due),
+                "--agents-more", str(args.agents_more),
             ],
         )
     results["elapsed_s"] = time.monotonic() - started

@@ -136,17 +136,47 @@ def claim_one(connection_id: int, now: dt.datetime | None = None) -> str | None:
     return taken[0][1] if taken else None
 
 
+def agents_with_connections() -> list[str]:
+    """The ids of the agents that have connections that may run (``next_run_at`` set), in order:
+    one lookup of the due index per agent, skipping from one agent to the next, however many
+    connections each has (a ``DISTINCT`` over the due connections read every connection)."""
+    found: list[str] = []
+    while True:
+        after = found[-1] if found else ""
+        agent_id = (
+            Connection.objects.filter(agent_id__gt=after, next_run_at__isnull=False)
+            .order_by("agent_id")
+            .values_list("agent_id", flat=True)
+            .first()
+        )
+        if agent_id is None:
+            return found
+        found.append(agent_id)
+
+
 def claim_due(limit: int | None = None, now: dt.datetime | None = None) -> list[tuple[int, str]]:
-    """The scheduler's claims: due connections, agent by agent, each within its limit."""
+    """The scheduler's claims: due connections, agent by agent, each within its limit. Its cost
+    grows with the agents and the connections claimed, not with the connections that are not due."""
     now = now or timezone.now()
     limit = limit or settings.COFFRE_AGENTS_BATCH
-    agent_ids = sorted(set(due(now).values_list("agent_id", flat=True).distinct()))
     claims: list[tuple[int, str]] = []
-    for agent_id in agent_ids:
+    for agent_id in agents_with_connections():
         if len(claims) >= limit:
             break
-        claims.extend(_claim(agent_id, limit - len(claims), now))
+        if due(now).filter(agent_id=agent_id).exists():  # no write transaction for an agent at rest
+            claims.extend(_claim(agent_id, limit - len(claims), now))
     return claims
+
+
+def claim_next(connection_id: int, now: dt.datetime | None = None) -> list[tuple[int, str]]:
+    """After a sync of ``connection_id`` ended (its claim released): the slot it freed, for the next
+    due connection of the same agent (within the agent's limit, as every claim); [] when none is
+    due or there is no room. So a backlog of an agent drains at ``max_concurrent`` syncs at a time,
+    not ``max_concurrent`` per round of the periodic scheduler."""
+    agent_id = Connection.objects.filter(pk=connection_id).values_list("agent_id", flat=True).first()
+    if agent_id is None:
+        return []  # removed meanwhile: the next round takes its agent's due connections
+    return _claim(agent_id, 1, now or timezone.now())
 
 
 def holds(connection_id: int, token: str) -> bool:

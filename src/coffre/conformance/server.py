@@ -26,10 +26,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
 
 from coffre.core.cbe import make_cbe
 
@@ -105,28 +101,15 @@ def _free_port() -> int:
 
 
 def _key_and_certificate(directory: Path, name: str) -> tuple[Path, Path]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"Coffre {name}")])
-    now = dt.datetime.now(dt.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
+    """A client's key and self-signed certificate, as the DocConsumer setup makes them, in files."""
+    from coffre.agents.providers.docconsumer_setup import new_key_and_certificate
+
+    key_pem, certificate_pem = new_key_and_certificate(f"Coffre {name}", validity=dt.timedelta(days=30))
     key_path, cert_path = directory / f"{name}.key.pem", directory / f"{name}.cert.pem"
     descriptor = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "wb") as handle:
-        handle.write(
-            key.private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        )
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(key_pem)
+    cert_path.write_text(certificate_pem)
     return key_path, cert_path
 
 

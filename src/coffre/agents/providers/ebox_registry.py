@@ -20,7 +20,6 @@ used with this machine only (loopback), as Coffre's own token endpoint requires;
 followed (a token is never sent to another host than the one configured).
 """
 
-import ipaddress
 import json
 import logging
 import time
@@ -29,7 +28,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from coffre.agents.providers.tls import verifying_context
 from coffre.agents.sdk import LoginFailed, UnknownAgentError, UserAction, UserActionNeeded, VendorDown
+from coffre.core.net import is_loopback
 from coffre.oauth.assertions import sign_assertion
 from coffre.oauth.scopes import MESSAGES_FULL, REFERENCE_DATA
 
@@ -79,22 +80,12 @@ class Answer:
         return json.loads(self.content)
 
 
-def _is_loopback(host: str) -> bool:
-    host = (host or "").strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def checked_url(url: str, what: str) -> str:
     """``url`` when it is https, or http to this machine; else ``LoginFailed`` (the person fixes it)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise LoginFailed(f"the {what} is not an http(s) address")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise LoginFailed(f"the {what} must use https (plain http is only allowed to this machine)")
     if parts.username or parts.password:
         raise LoginFailed(f"the {what} must not hold a user name or password")
@@ -136,7 +127,7 @@ class RegistryClient:
         self.where = where
         self.client_id = client_id
         self._key = private_key  # a joserfc RSAKey; never printed
-        self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False)
+        self._http = httpx.Client(timeout=TIMEOUT, follow_redirects=False, verify=verifying_context())
         self._token = ""
         self._token_until = 0.0
         self.scopes: frozenset[str] = frozenset()  # what the token was granted

@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from coffre.agents.providers.portal_spec import MAGIC, FieldSpec, PageMatch, PortalSpec, load_spec
+from coffre.agents.providers.tls import verifying_context
 from coffre.agents.sdk import (
     Agent,
     FetchedDocument,
@@ -142,7 +143,7 @@ class _Browser:
             timeout=httpx.Timeout(spec.timeout_seconds),
             follow_redirects=True,
             max_redirects=10,
-            verify=True,
+            verify=verifying_context(),
             headers={"User-Agent": _user_agent(), "Accept-Language": "fr-BE, nl-BE;q=0.9, en;q=0.8"},
             event_hooks={"request": [self._check_host]},
         )

@@ -8,7 +8,6 @@ only), no key is unknown. A problem raises ``PortalSpecError`` naming the file a
 portal when Coffre starts. This module only reads descriptions; running one is ``portal.py``'s.
 """
 
-import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 from coffre.agents.sdk import AGENT_ID, Category, CredentialField, FieldKind, UserAction
+from coffre.core.net import is_loopback
 
 # Media types a portal may serve documents as, with the bytes each file must start with.
 MAGIC = {"application/pdf": b"%PDF-", "image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
@@ -333,17 +333,8 @@ def check_base_url(url: str, fail) -> None:
         fail(f"{url!r} must be an absolute http(s) URL")
     if parts.username or parts.password or parts.query or parts.fragment:
         fail("must hold no user, password, query or fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
         fail("must use https (http is allowed on 127.0.0.1 and localhost only)")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _login(top: _Section, credential_names: set[str]) -> LoginSpec:

@@ -5,12 +5,14 @@ with the shipped demo-energy.yaml; nothing of HTTP is mocked.
 """
 
 import logging
+import ssl
 from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
 
+from coffre.agents.providers import tls
 from coffre.agents.providers.portal import Cursor, _encoding, parse_amount
 from coffre.agents.sdk import (
     LoginFailed,
@@ -83,6 +85,26 @@ def test_a_second_listing_from_the_cursor_finds_only_the_new_bills(energy, porta
     # Newest first: the first page already reached what was seen, so the agent read no other.
     assert [line for line in portal.portal.requests if "bills?page" in line] == []
     assert sync(energy, alice(), again[-1].cursor)[0] == []
+
+
+def test_syncs_share_one_verifying_tls_context(energy, monkeypatch):  # the DocConsumer uses it too
+    """Building a TLS context loads the whole CA bundle (about 20 ms of CPU, more than the rest of
+    a small sync's HTTP): thousands of syncs must not pay it each (docs/benchmarks.md, agents)."""
+    loads = []
+    load = ssl.SSLContext.load_verify_locations
+
+    def counted(context, *args, **kwargs):
+        loads.append(args or kwargs)
+        return load(context, *args, **kwargs)
+
+    monkeypatch.setattr(ssl.SSLContext, "load_verify_locations", counted)
+    tls.verifying_context.cache_clear()
+    for _ in range(3):
+        assert len(sync(energy, alice())[0]) == 25
+    assert len(loads) == 1
+    context = tls.verifying_context()
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.cert_store_stats()["x509_ca"] > 0  # the CA bundle, loaded
 
 
 def test_each_documents_cursor_resumes_after_it(energy):

@@ -88,6 +88,53 @@ def test_the_batch_limits_one_round_of_the_scheduler(portal, shelf):
     assert len(scheduling.claim_due(limit=1)) == 1
 
 
+def _plans(statements: list[str]) -> list[tuple[str, str]]:
+    """Each statement on the connections with the database's plan for it (PostgreSQL: sequential
+    scans and sorts discouraged, as on a table large enough for the planner to prefer an index)."""
+    from django.db import connection as db
+    from django.db import transaction
+
+    plans = []
+    for sql in statements:
+        if '"agents_connection"' not in sql or not sql.startswith(("SELECT", "UPDATE")):
+            continue
+        with transaction.atomic(), db.cursor() as cursor:
+            if db.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("SET LOCAL enable_sort = off")
+                cursor.execute("EXPLAIN " + sql)
+                plans.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + sql)
+                plans.append((sql, "\n".join(str(row[-1]) for row in cursor.fetchall())))
+    return plans
+
+
+def test_a_round_reads_the_due_index_not_every_connection(portal, shelf, clock):
+    """The claims walk the due index by agent: their cost does not grow with the connections that
+    are not due. Before, the round read every connection of every agent (SCAN) and each claim
+    sorted all the agent's connections (docs/benchmarks.md, agents)."""
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    connections = [add(portal, label=str(n)) for n in range(40)]
+    later = clock.now() + dt.timedelta(days=1)
+    Connection.objects.filter(pk__in=[c.pk for c in connections[3:]]).update(next_run_at=later)
+    with db.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    with CaptureQueriesContext(db) as queries:
+        claims = scheduling.claim_due()
+    assert [pk for pk, _token in claims] == [c.pk for c in connections[:2]]  # max_concurrent == 2
+    plans = _plans([query["sql"] for query in queries.captured_queries])
+    assert any('"next_run_at" <=' in sql for sql, _plan in plans)
+    for sql, plan in plans:
+        assert "SCAN agents_connection" not in plan and "Seq Scan" not in plan, (sql, plan)
+        by_id = '"id" IN (' in sql  # the claimed ones, by their ids: a handful
+        if not by_id and ('"next_run_at" <=' in sql or '"agent_id" >' in sql):
+            assert "agents_due" in plan, (sql, plan)
+            assert "TEMP B-TREE" not in plan and "Sort" not in plan, (sql, plan)
+
+
 # --- two workers at once (real concurrent transactions) -------------------------------------------------
 
 

@@ -21,13 +21,38 @@ def test_the_periodic_round_hands_the_due_connections_to_the_workers(portal, she
         assert Connection.objects.get(pk=pk).claimed_by == token
     assert tasks.sync_due_connections.call() == 0  # no room until they ran
     assert run_enqueued() == [Status.OK, Status.OK]
-    assert tasks.sync_due_connections.call() == 1
+    # the first that ended handed its slot to the third at once: nothing is left for the round
+    assert tasks.sync_due_connections.call() == 0
     assert run_enqueued() == [Status.OK]
     assert {c.status for c in Connection.objects.filter(pk__in=[c.pk for c in connections])} == {Status.OK}
     clock.shift(dt.timedelta(days=1))
     assert tasks.sync_due_connections.call() == 0  # every 3 days (at each one's own time in the period)
     clock.shift(dt.timedelta(days=4))
     assert tasks.sync_due_connections.call() == 2  # all three due again, two at a time
+
+
+def test_each_sync_that_ends_hands_its_slot_to_the_agents_next_due_connection(portal, shelf):
+    """Without it an agent ran at most max_concurrent syncs per round of the scheduler (a minute):
+    10,000 connections due together took days (docs/benchmarks.md, agents)."""
+    shelf.add(1)
+    connections = [add(portal, label=str(n)) for n in range(5)]  # ShelfAgent.max_concurrent == 2
+    assert tasks.sync_due_connections.call() == 2  # one round only
+    statuses = []
+    while ran := run_enqueued("coffre.agents.tasks.sync_claimed"):
+        statuses += ran
+        assert Connection.objects.exclude(claimed_by="").count() <= 2  # never more than its limit
+    assert statuses == [Status.OK] * 5
+    ours = Connection.objects.filter(pk__in=[c.pk for c in connections])
+    assert set(ours.values_list("status", flat=True)) == {Status.OK}
+    assert Connection.objects.exclude(claimed_by="").count() == 0
+
+
+def test_a_sync_that_ends_hands_on_nothing_when_nothing_is_due(portal, shelf, clock):
+    first, second = add(portal), add(portal)
+    Connection.objects.filter(pk=second.pk).update(next_run_at=clock.now() + dt.timedelta(hours=1))
+    assert tasks.sync_connection.call(first.pk, "first") == Status.OK
+    assert run_enqueued("coffre.agents.tasks.sync_claimed") == []
+    assert Connection.objects.get(pk=second.pk).claimed_by == ""
 
 
 def test_a_sync_asked_for_runs_only_a_connection_that_does_not_wait_for_the_person(portal, shelf):

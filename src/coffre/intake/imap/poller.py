@@ -35,6 +35,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from imapclient.imapclient import SocketTimeout
 
 from coffre.audit.services import Actor
+from coffre.core.net import is_loopback
 from coffre.intake.imap import credentials, services
 from coffre.intake.imap.models import ImapSource, Security
 
@@ -137,7 +138,7 @@ def connect(source: ImapAccount, password: str) -> IMAPClient:
             source.host, port=source.port, ssl=True, ssl_context=_tls_context(source), timeout=timeout
         )
     else:
-        if source.security == Security.PLAIN and not services.is_loopback(source.host):
+        if source.security == Security.PLAIN and not is_loopback(source.host):
             raise PollError("an unencrypted connection is only allowed to this machine")
         client = IMAPClient(source.host, port=source.port, ssl=False, timeout=timeout)
         if source.security == Security.STARTTLS:

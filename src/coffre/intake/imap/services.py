@@ -5,7 +5,6 @@ Never stores or records the password in clear: it is sealed (``credentials``) be
 a model, and audit details name the source, never its secret.
 """
 
-import ipaddress
 import random
 import re
 import secrets
@@ -18,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from coffre.audit.services import Actor, record
+from coffre.core.net import is_loopback
 from coffre.intake.imap import credentials
 from coffre.intake.imap.models import DEFAULT_PORTS, ImapSource, Security
 
@@ -29,16 +29,6 @@ MAX_ERROR = 500
 
 class SourceError(Exception):
     """A source cannot be added as given; the message says why (never with the password)."""
-
-
-def is_loopback(host: str) -> bool:
-    host = host.strip("[]").lower()
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _validated(
