@@ -269,6 +269,10 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # aiosmtpd (coffre smtpd) logs every SMTP command at INFO, bounce addresses with their tokens.
         "mail.log": {"level": "WARNING"},
+        # httpx and httpcore (the agents' HTTP clients) log every request's URL at INFO: a
+        # provider's URL may carry a session id or a token in its query. The agents log their own steps.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
     },
 }
 

@@ -108,3 +108,9 @@ def test_a_pem_key_is_taken_on_several_lines_and_only_in_a_multiline_field():
     with pytest.raises(credentials.CredentialsInvalid) as refused:
         credentials.validated(agent, {**values, "client_id": "client\n-1"})  # one line only
     assert set(refused.value.errors) == {"client_id"}
+
+
+def test_the_http_clients_do_not_log_the_urls_they_ask():
+    """httpx logs each request's URL at INFO; a provider's URL may carry a session id or a token."""
+    for name in ("httpx", "httpcore"):
+        assert logging.getLogger(name).getEffectiveLevel() >= logging.WARNING
