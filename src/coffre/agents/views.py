@@ -36,6 +36,19 @@ MAX_QUERY = 100
 DOCCONSUMER = "ebox-docconsumer"
 
 
+
+def through_service(form, call: Callable[[], object], *, credentials_form=None):
+    """Run ``call`` (a service taking the form's values): its result, or None when the service
+    refused. Its reasons go on the form: credentials field by field (``credentials_form``, else
+    ``form``), anything else on its field when the form has it, else above the form."""
+    try:
+        return call()
+    except credentials.CredentialsInvalid as error:
+        (credentials_form or form).add_service_errors(error.errors)
+    except services.AgentServiceError as error:
+        form.add_error(error.field if error.field in form.fields else None, error.message)
+    return None
+
 @dataclass(frozen=True)
 class Place:
     """The box whose agents a page shows: an enterprise's e-Box (URL names ``agents:e_*``, with
@@ -234,30 +247,27 @@ def _add(request, place: Place, agent_id: str):
     if request.method == "POST":
         form = AddForm(request.POST, folders=folders)
         credentials_form = CredentialsForm(agent, request.POST)
-        if form.is_valid() & credentials_form.is_valid():
-            try:
-                connection = services.add_connection(
-                    request.user,
-                    place.box,
-                    form.cleaned_data.get("folder", Folder.DOCUMENTS),
-                    agent.id,
-                    credentials_form.values(),
-                    label=form.cleaned_data["label"],
-                    actor=web_actor(request),
-                )
-            except credentials.CredentialsInvalid as error:
-                credentials_form.add_service_errors(error.errors)
-            except services.AgentServiceError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                flash.success(
-                    request,
-                    _(
-                        "The agent is added: its first synchronisation starts now. Its documents arrive in %(space)s."
-                    )
-                    % {"space": presentation.space_label(place.box, connection.folder)},
-                )
-                return redirect(place.url("connection", connection.pk))
+        valid = form.is_valid() & credentials_form.is_valid()
+        connection = valid and through_service(
+            form,
+            lambda: services.add_connection(
+                request.user,
+                place.box,
+                form.cleaned_data.get("folder", Folder.DOCUMENTS),
+                agent.id,
+                credentials_form.values(),
+                label=form.cleaned_data["label"],
+                actor=web_actor(request),
+            ),
+            credentials_form=credentials_form,
+        )
+        if connection:
+            flash.success(
+                request,
+                _("The agent is added: its first synchronisation starts now. Its documents arrive in %(space)s.")
+                % {"space": presentation.space_label(place.box, connection.folder)},
+            )
+            return redirect(place.url("connection", connection.pk))
         status = 400
     else:
         folder = folder_wanted(place, request.GET.get("folder"))

@@ -16,11 +16,11 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
 from coffre.accounts.permissions import Action
-from coffre.agents import credentials, presentation, selectors, services
+from coffre.agents import presentation, selectors, services
 from coffre.agents.forms import CredentialsForm
 from coffre.agents.models import Status
 from coffre.agents.statuses import Remedy
-from coffre.agents.views import DOCCONSUMER, Place, both_places, connection_in
+from coffre.agents.views import DOCCONSUMER, Place, both_places, connection_in, through_service
 from coffre.mailbox.views import is_partial, web_actor
 
 STATUS_TARGET = "connection-status"  # the id of the region htmx refreshes
@@ -90,18 +90,14 @@ def _credentials(request, place: Place, connection_id: int):
         return redirect(place.url("connection", connection.pk))
     if request.method == "POST":
         form = CredentialsForm(situation.agent, request.POST)
-        if form.is_valid():
-            try:
-                services.replace_credentials(
-                    request.user, connection.pk, form.values(), actor=web_actor(request)
-                )
-            except credentials.CredentialsInvalid as error:
-                form.add_service_errors(error.errors)
-            except services.AgentServiceError as error:
-                form.add_error(None, error.message)
-            else:
-                flash.success(request, _("The new credentials are saved: the agent tries them now."))
-                return redirect(place.url("connection", connection.pk))
+        if form.is_valid() and through_service(
+            form,
+            lambda: services.replace_credentials(
+                request.user, connection.pk, form.values(), actor=web_actor(request)
+            ),
+        ):
+            flash.success(request, _("The new credentials are saved: the agent tries them now."))
+            return redirect(place.url("connection", connection.pk))
         status = 400
     else:
         form = CredentialsForm(situation.agent, initial=dict(connection.shown_credentials or {}))

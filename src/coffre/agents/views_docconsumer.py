@@ -17,10 +17,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from coffre.accounts.permissions import Action
-from coffre.agents import catalog, credentials, presentation, selectors, services, services_docconsumer
+from coffre.agents import catalog, presentation, selectors, services_docconsumer
 from coffre.agents.forms import AddForm, DocConsumerForm
 from coffre.agents.providers.ebox_registry import OFFICIAL_AUTHORIZATION, OFFICIAL_REGISTRY
-from coffre.agents.views import Place, both_places, connection_in, folder_wanted
+from coffre.agents.views import Place, both_places, connection_in, folder_wanted, through_service
 from coffre.mailbox.models import Folder
 from coffre.mailbox.views import web_actor
 
@@ -46,22 +46,19 @@ def _start(request, place: Place):
     folders = place.box.folders()
     if request.method == "POST":
         form = AddForm(request.POST, folders=folders)
-        if form.is_valid():
-            try:
-                connection = services_docconsumer.start_setup(
-                    request.user,
-                    place.box,
-                    form.cleaned_data.get("folder", Folder.DOCUMENTS),
-                    label=form.cleaned_data["label"],
-                    actor=web_actor(request),
-                )
-            except services.AgentServiceError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
-            else:
-                flash.success(
-                    request, _("Your certificate is ready: download it and register it at the e-Box side.")
-                )
-                return redirect(place.url("docconsumer_setup", connection.pk))
+        connection = form.is_valid() and through_service(
+            form,
+            lambda: services_docconsumer.start_setup(
+                request.user,
+                place.box,
+                form.cleaned_data.get("folder", Folder.DOCUMENTS),
+                label=form.cleaned_data["label"],
+                actor=web_actor(request),
+            ),
+        )
+        if connection:
+            flash.success(request, _("Your certificate is ready: download it and register it at the e-Box side."))
+            return redirect(place.url("docconsumer_setup", connection.pk))
         status = 400
     else:
         form = AddForm(folders=folders, initial={"folder": folder_wanted(place, request.GET.get("folder"))})
@@ -95,18 +92,14 @@ def _setup(request, place: Place, connection_id: int):
     connection = _docconsumer(request, place, connection_id)
     if request.method == "POST":
         form = DocConsumerForm(request.POST)
-        if form.is_valid():
-            try:
-                services_docconsumer.connect(
-                    request.user, connection.pk, form.values(), actor=web_actor(request)
-                )
-            except credentials.CredentialsInvalid as error:
-                form.add_service_errors(error.errors)
-            except services.AgentServiceError as error:
-                form.add_error(None, error.message)
-            else:
-                flash.success(request, _("The e-Box is connected: the first synchronisation starts now."))
-                return redirect(place.url("connection", connection.pk))
+        if form.is_valid() and through_service(
+            form,
+            lambda: services_docconsumer.connect(
+                request.user, connection.pk, form.values(), actor=web_actor(request)
+            ),
+        ):
+            flash.success(request, _("The e-Box is connected: the first synchronisation starts now."))
+            return redirect(place.url("connection", connection.pk))
         status = 400
     else:
         form = DocConsumerForm(initial=_initial(place, connection))
