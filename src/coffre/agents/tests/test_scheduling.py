@@ -131,7 +131,9 @@ def test_a_round_reads_the_due_index_not_every_connection(portal, shelf, clock):
         assert "SCAN agents_connection" not in plan and "Seq Scan" not in plan, (sql, plan)
         by_id = '"id" IN (' in sql  # the claimed ones, by their ids: a handful
         if not by_id and ('"next_run_at" <=' in sql or '"agent_id" >' in sql):
-            assert "agents_due" in plan, (sql, plan)
+            # SQLite takes the due index; PostgreSQL's planner may prefer another index of the
+            # agent on a table this small: an index, never a scan of the table nor a sort.
+            assert ("agents_due" in plan) if db.vendor == "sqlite" else ("Index" in plan), (sql, plan)
             assert "TEMP B-TREE" not in plan and "Sort" not in plan, (sql, plan)
 
 
